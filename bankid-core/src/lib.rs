@@ -1,0 +1,125 @@
+//! The Swedish BankID Relying Party API v6 as a sans-IO core.
+//!
+//! `bankid-core` turns typed requests into [`http::Request<Vec<u8>>`] and `http::Response`
+//! bytes into typed results or typed errors. It owns everything about BankID that is not moving
+//! bytes: validation, the order state machine, the animated QR code, the user messages, launch
+//! URLs and the TLS material. Any HTTP client can drive it; `bankid-blocking` (ureq),
+//! `bankid-reqwest` and `bankid-hyper` are thin transports built on it.
+//!
+//! # In scope
+//! - Every endpoint: auth, sign, payment, phone/auth, phone/sign, other/payment, collect,
+//!   cancel ([`Operation`]), with every field of the spec typed and checked before sending.
+//! - Forward-compatible responses: unknown fields are ignored, unknown hint, error and risk
+//!   codes are kept as `Unknown(String)` ([`codes`]).
+//! - One error type ([`Error`]) that says which [`ErrorCode`], whether to retry and which user
+//!   message ([`Rfa`]) to show.
+//! - The order state machine ([`Order`]): collect every 2 s, never twice within 1 s, QR code
+//!   every second, bounded retries, a deadline, cancellation.
+//! - The animated QR code ([`qr`]), user messages RFA1-RFA23 in Swedish and English
+//!   ([`messages`]), app launch URLs ([`launch`]).
+//! - TLS material ([`tls`]): the BankID roots, client identities from PEM and PKCS#12, and with
+//!   the `rustls` feature (on by default) a `rustls::ClientConfig` pinned to those roots.
+//!
+//! # Out of scope
+//! - Sockets, TLS handshakes, HTTP framing, sleeping: the transport's job.
+//! - Clocks: every function that needs the time takes it as an argument (`Instant::now` and
+//!   `SystemTime::now` are banned in this crate by clippy).
+//! - Verifying the XML signature and OCSP response of a completed order (spec §9): keep the
+//!   [`CompletionData`] for audit.
+//!
+//! # Privacy
+//! Personal numbers, names, IP addresses, the QR secret, the autostart token, signatures and
+//! OCSP responses print as `[redacted]` in `Debug`. The crate logs nothing.
+//!
+//! # A whole identification, on canned responses
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use bankid_core::{AuthRequest, Config, Event, Operation, Order, OrderRequest, Rfa, StartMode};
+//!
+//! let config = Config::test();
+//! let json = |body: &str| {
+//!     http::Response::builder()
+//!         .status(200)
+//!         .header("content-type", "application/json")
+//!         .body(body.as_bytes().to_vec())
+//!         .unwrap()
+//! };
+//!
+//! // 1. Start the order.
+//! let request = AuthRequest::new("192.0.2.10".parse()?).to_http(&config)?;
+//! assert_eq!(request.uri(), "https://appapi2.test.bankid.com/rp/v6.0/auth");
+//! let start = AuthRequest::parse(json(
+//!     r#"{"orderRef":"a1","autoStartToken":"b2","qrStartToken":"c3","qrStartSecret":"d4"}"#,
+//! ))?;
+//!
+//! // 2. Drive it on a virtual clock with canned collect answers.
+//! let t0 = Instant::now();
+//! let mut order = Order::new(&start, StartMode::Qr, t0);
+//! let mut answers = vec![
+//!     r#"{"orderRef":"a1","status":"complete","completionData":{
+//!         "user":{"personalNumber":"199001011239","name":"Karl Karlsson","givenName":"Karl","surname":"Karlsson"},
+//!         "device":{"ipAddress":"192.0.2.10","uhi":"u"},"bankIdIssueDate":"2023-11-29Z",
+//!         "signature":"PHNpZ25hdHVyZS8+","ocspResponse":"AAAA"}}"#,
+//!     r#"{"orderRef":"a1","status":"pending","hintCode":"userSign"}"#,
+//!     r#"{"orderRef":"a1","status":"pending","hintCode":"outstandingTransaction"}"#,
+//! ];
+//! let (mut now, mut qr_codes, mut messages, mut user) = (t0, 0, vec![], None);
+//! while !order.is_finished() {
+//!     if let Some(OrderRequest::Collect(collect)) = order.poll_request(now) {
+//!         let http_request = collect.to_http(&config)?; // send this with any HTTP client
+//!         assert_eq!(http_request.body(), br#"{"orderRef":"a1"}"#);
+//!         order.handle_response(now, json(answers.pop().unwrap()));
+//!     }
+//!     while let Some(event) = order.poll_event() {
+//!         match event {
+//!             Event::QrChanged(content) => { assert!(content.starts_with("bankid.c3.")); qr_codes += 1 }
+//!             Event::Progress { message, .. } => messages.push(message),
+//!             Event::Completed(data) => user = Some(data.user),
+//!             other => panic!("unexpected {other:?}"),
+//!         }
+//!     }
+//!     now = order.poll_timeout().unwrap_or(now); // a real driver sleeps until then
+//! }
+//! assert_eq!(messages, [Rfa::Rfa1, Rfa::Rfa9]);
+//! assert_eq!(user.unwrap().given_name, "Karl");
+//! assert!(qr_codes >= 2 && now - t0 <= Duration::from_secs(5));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod codes;
+mod config;
+mod error;
+pub mod launch;
+pub mod messages;
+pub mod order;
+mod pipeline;
+pub mod qr;
+mod request;
+mod response;
+pub mod tls;
+pub mod validate;
+
+pub use codes::{
+    CallInitiator, CardReader, DeviceKind, Endpoint, ErrorCode, FailedHintCode, PendingHintCode, Risk, RiskFlag,
+    StartMode, TransactionType, UserVisibleDataFormat,
+};
+pub use config::{API_PREFIX, Config, DEFAULT_REQUEST_TIMEOUT, Environment, PRODUCTION_URL, TEST_URL, USER_AGENT};
+pub use error::{
+    ApiError, BODY_EXCERPT_LIMIT, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedKind,
+    UnexpectedResponse,
+};
+pub use messages::{Language, Messages, Rfa};
+pub use order::{CancelReason, Event, Order, OrderOptions, OrderRequest, OrderStart};
+pub use request::{
+    AppData, AuthRequest, CancelRequest, CollectRequest, DeviceData, Money, Operation, OtherPaymentRequest,
+    PaymentRequest, PhoneAuthRequest, PhoneSignRequest, Recipient, Requirement, SignRequest, UserVisibleTransaction,
+    WebData,
+};
+pub use response::{
+    CancelResponse, CollectResponse, CollectStatus, CompletionData, Device, OrderResponse, PhoneOrderResponse, StepUp,
+    User,
+};
+pub use tls::{Identity, IdentityError, Roots};

@@ -1,0 +1,273 @@
+//! Faults on demand: per run (rules matched against each `/rp/` request) and per order.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// One of the eight v6 endpoints under `/rp/v6.0/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `auth`
+    Auth,
+    /// `sign`
+    Sign,
+    /// `payment`
+    Payment,
+    /// `phone/auth`
+    PhoneAuth,
+    /// `phone/sign`
+    PhoneSign,
+    /// `other/payment`
+    OtherPayment,
+    /// `collect`
+    Collect,
+    /// `cancel`
+    Cancel,
+}
+
+impl Endpoint {
+    /// All endpoints.
+    pub const ALL: [Self; 8] = [
+        Self::Auth,
+        Self::Sign,
+        Self::Payment,
+        Self::PhoneAuth,
+        Self::PhoneSign,
+        Self::OtherPayment,
+        Self::Collect,
+        Self::Cancel,
+    ];
+
+    /// The path after `/rp/v6.0/`, e.g. `phone/auth`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Sign => "sign",
+            Self::Payment => "payment",
+            Self::PhoneAuth => "phone/auth",
+            Self::PhoneSign => "phone/sign",
+            Self::OtherPayment => "other/payment",
+            Self::Collect => "collect",
+            Self::Cancel => "cancel",
+        }
+    }
+
+    /// The endpoint for a path after `/rp/v6.0/`.
+    pub fn from_path(path: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    /// `true` for the endpoints that start an order.
+    pub fn starts_order(self) -> bool {
+        !matches!(self, Self::Collect | Self::Cancel)
+    }
+
+    /// `true` for auth, sign and payment: orders with QR and autostart tokens.
+    pub fn has_tokens(self) -> bool {
+        matches!(self, Self::Auth | Self::Sign | Self::Payment)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim_start_matches('/').trim_start_matches("rp/v6.0/");
+        Self::from_path(s)
+            .or_else(|| Self::from_path(&s.replace(['-', '_'], "/")))
+            .ok_or_else(|| {
+                format!(
+                    "unknown endpoint {s:?}; one of: {}",
+                    Self::ALL.map(Self::path).join(", ")
+                )
+            })
+    }
+}
+
+/// Something that goes wrong on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// HTTP 503 `{"errorCode":"maintenance",...}`.
+    Maintenance,
+    /// HTTP 500 `{"errorCode":"internalError",...}`.
+    InternalError,
+    /// HTTP 408 `{"errorCode":"requestTimeout",...}`.
+    RequestTimeout,
+    /// HTTP 502 with an HTML error page (`Content-Type: text/html`), as a proxy would send.
+    Html,
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Close the connection without any answer.
+    Drop,
+    /// Answer normally, but close the connection halfway through the body (the
+    /// `Content-Length` header announces the whole body).
+    Truncate,
+    /// Answer normally, but with `Content-Type: text/plain`.
+    WrongContentType,
+    /// HTTP 302 with this `Location`.
+    Redirect(String),
+}
+
+impl Fault {
+    /// The name used by the CLI and the `/sim/fault` endpoint.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Maintenance => "maintenance",
+            Self::InternalError => "internalError",
+            Self::RequestTimeout => "requestTimeout",
+            Self::Html => "html",
+            Self::Delay(_) => "delay",
+            Self::Drop => "drop",
+            Self::Truncate => "truncate",
+            Self::WrongContentType => "wrongContentType",
+            Self::Redirect(_) => "redirect",
+        }
+    }
+
+    /// Builds a fault from its [`name`](Self::name); `delay` takes `delay`, `redirect` takes
+    /// `location` (default `https://example.com/moved`).
+    pub fn from_name(name: &str, delay: Duration, location: Option<&str>) -> Option<Self> {
+        Some(match name {
+            "maintenance" => Self::Maintenance,
+            "internalError" | "internal-error" => Self::InternalError,
+            "requestTimeout" | "request-timeout" => Self::RequestTimeout,
+            "html" => Self::Html,
+            "delay" => Self::Delay(delay),
+            "drop" => Self::Drop,
+            "truncate" => Self::Truncate,
+            "wrongContentType" | "wrong-content-type" => Self::WrongContentType,
+            "redirect" => Self::Redirect(location.unwrap_or(DEFAULT_REDIRECT).to_owned()),
+            _ => return None,
+        })
+    }
+}
+
+/// Where the redirect fault points by default.
+pub(crate) const DEFAULT_REDIRECT: &str = "https://example.com/moved";
+
+/// A fault for the whole run: applies to requests on `endpoint` (all `/rp/` endpoints if
+/// `None`), `times` times (every time if `None`). Rules are tried in order; the first one that
+/// matches and is not used up applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FaultRule {
+    /// The fault.
+    pub fault: Fault,
+    /// Only requests to this endpoint; `None`: all.
+    pub endpoint: Option<Endpoint>,
+    /// How many requests get it; `None`: all of them.
+    pub times: Option<u32>,
+}
+
+impl FaultRule {
+    /// A rule that applies `fault` to every `/rp/` request.
+    pub fn new(fault: Fault) -> Self {
+        Self {
+            fault,
+            endpoint: None,
+            times: None,
+        }
+    }
+
+    /// Only requests to `endpoint`.
+    pub fn on(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = Some(endpoint);
+        self
+    }
+
+    /// Only the next `n` matching requests; then the service recovers.
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+}
+
+/// The run's fault rules with their remaining counts.
+#[derive(Debug, Default)]
+pub(crate) struct FaultTable {
+    rules: Mutex<Vec<FaultRule>>,
+}
+
+impl FaultTable {
+    pub(crate) fn new(rules: Vec<FaultRule>) -> Self {
+        Self {
+            rules: Mutex::new(rules),
+        }
+    }
+
+    pub(crate) fn add(&self, rule: FaultRule) {
+        lock(&self.rules).push(rule);
+    }
+
+    pub(crate) fn clear(&self) {
+        lock(&self.rules).clear();
+    }
+
+    /// The fault for the next request to `endpoint`, if any (consumes one use).
+    pub(crate) fn take(&self, endpoint: Endpoint) -> Option<Fault> {
+        let mut rules = lock(&self.rules);
+        if rules.is_empty() {
+            return None;
+        }
+        let pos = rules.iter().position(|r| {
+            r.endpoint.is_none_or(|e| e == endpoint) && r.times.is_none_or(|n| n > 0)
+        })?;
+        let rule = &mut rules[pos];
+        let fault = rule.fault.clone();
+        if let Some(n) = &mut rule.times {
+            *n -= 1;
+            if *n == 0 {
+                rules.remove(pos);
+            }
+        }
+        Some(fault)
+    }
+}
+
+/// Locks a mutex, recovering from poisoning (state stays consistent: every critical section
+/// leaves it valid before anything can panic).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_names() {
+        for e in Endpoint::ALL {
+            assert_eq!(Endpoint::from_path(e.path()), Some(e));
+            assert_eq!(e.path().parse::<Endpoint>(), Ok(e));
+        }
+        assert_eq!("phone-auth".parse::<Endpoint>(), Ok(Endpoint::PhoneAuth));
+        assert_eq!("/rp/v6.0/collect".parse::<Endpoint>(), Ok(Endpoint::Collect));
+        assert!("nope".parse::<Endpoint>().is_err());
+    }
+
+    #[test]
+    fn rules_count_down() {
+        let t = FaultTable::new(vec![
+            FaultRule::new(Fault::Maintenance).times(2),
+            FaultRule::new(Fault::Html).on(Endpoint::Cancel),
+        ]);
+        assert_eq!(t.take(Endpoint::Collect), Some(Fault::Maintenance));
+        assert_eq!(t.take(Endpoint::Auth), Some(Fault::Maintenance));
+        assert_eq!(t.take(Endpoint::Collect), None);
+        assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html));
+        assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html));
+        t.clear();
+        assert_eq!(t.take(Endpoint::Cancel), None);
+        for n in ["maintenance", "internalError", "requestTimeout", "html", "delay", "drop", "truncate", "wrongContentType", "redirect"] {
+            assert_eq!(Fault::from_name(n, Duration::ZERO, None).map(|f| f.name()), Some(n));
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! # bankid-sim: a BankID RP API v6 server you can run
+//!
+//! A real HTTPS server, speaking the BankID Relying Party API v6 over **mutual TLS**, for tests,
+//! demos and local development. It is built on hyper 1 and tokio-rustls (crypto provider: ring,
+//! passed explicitly) and runs in-process (`127.0.0.1:0`) from async or blocking code, or as the
+//! `bankid-sim` binary.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), bankid_sim::Error> {
+//! use std::time::Duration;
+//! let sim = bankid_sim::Simulator::builder()
+//!     .auto_approve(Some(Duration::from_secs(2)))
+//!     .bind("127.0.0.1:0")
+//!     .start()
+//!     .await?;
+//! let base = sim.base_url(); // "https://127.0.0.1:PORT" - append "/rp/v6.0/auth" etc.
+//! let root = sim.pki().ca_pem(); // the only root a client must trust
+//! let rp = sim.pki().client_identity(0).expect("two identities by default");
+//! let (cert, key) = (rp.cert_pem(), rp.key_pem()); // or rp.p12() with rp.p12_password()
+//! # let _ = (base, root, cert, key);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! ## What it does
+//! * **Mutual TLS.** The RP CA of the simulator's throwaway PKI ([`Pki`]) is the only client
+//!   trust anchor. A certificate from any other CA fails the handshake; a connection without a
+//!   certificate completes it and gets HTTP 401 `unauthorized` on every `/rp/` request. An RP is
+//!   the SHA-256 of its leaf certificate; each order belongs to the RP that created it (collect or
+//!   cancel with another certificate: 400 `invalidParameters` "No such order").
+//! * **Every v6 endpoint** under `/rp/v6.0/`: `auth`, `sign`, `payment`, `phone/auth`,
+//!   `phone/sign`, `other/payment`, `collect`, `cancel`, with BankID's validation and `details`
+//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive.
+//! * **Orders that live on the server's clock** (see [`Timings`]): `outstandingTransaction` until
+//!   the QR is scanned (HMAC and age checked like the app does) or the autostart token is used,
+//!   then `started` (autostart) / `userCallConfirm` (phone orders) / `userMrtd` (MRTD requirement)
+//!   / `userSign`, then `complete`; `startFailed` 30 s after creation; completed orders are
+//!   collectable for 3 minutes, failed ones for 5, then they are purged.
+//! * **`alreadyInProgress`**: a second order for a personal number (from
+//!   `requirement.personalNumber` or the `personalNumber` of phone and other/payment orders) while
+//!   one is pending gets 400 `alreadyInProgress` "Order already in progress for pno", no order is
+//!   created, **and the first order fails with hint `cancelled`**, as BankID does ("the system
+//!   received a new order for the user"). A third attempt therefore succeeds.
+//! * **A simulated phone** ([`SimHandle::scan_qr`], [`SimHandle::use_autostart`],
+//!   [`SimHandle::approve`], ...; over HTTP under `/sim/`) and an auto mode
+//!   ([`SimulatorBuilder::auto_approve`]) in which every order is picked up and approved after a
+//!   delay; QR orders are picked up by computing the QR content for the current second and
+//!   feeding it through the same check as a real scan.
+//! * **Completion data that looks real**: user fields, `device`, `bankIdIssueDate`, `stepUp`,
+//!   `risk`, an XML-DSig `signature` (spec §9.1 structure, ECDSA P-256/SHA-256 over the exact
+//!   signed bytes, SHA-256 reference digests) and an `ocspResponse`.
+//! * **Faults** per run ([`FaultRule`]) and per order ([`SimHandle::inject_fault`]): 503
+//!   maintenance, 500, 408, an HTML page, a delay, a dropped connection, a truncated body, a wrong
+//!   content type, a redirect.
+//!
+//! ## The `/sim/` control endpoints
+//! On the same listener, no client certificate needed (the phone is not an RP), JSON in and out,
+//! `POST` only; errors are `400 {"error": "..."}`:
+//!
+//! | path | body | answer |
+//! |---|---|---|
+//! | `/sim/scan` | `{"qr": "bankid.<token>.<time>.<code>"}` | `{"orderRef"}` |
+//! | `/sim/autostart` | `{"autoStartToken"}` | `{"orderRef"}` |
+//! | `/sim/open` | `{"orderRef"}` (phone and other/payment orders: the app opens the pushed order) | `{"hintCode"}` |
+//! | `/sim/advance` | `{"orderRef"}` (next pending step) | `{"hintCode"}` |
+//! | `/sim/approve` | `{"orderRef"}` | `{}` |
+//! | `/sim/cancel` | `{"orderRef"}` (the user cancels in the app: `userCancel`) | `{}` |
+//! | `/sim/fail` | `{"orderRef", "hintCode"}` | `{}` |
+//! | `/sim/qr` | `{"orderRef"}` (what the RP's screen shows now) | `{"qr"}` |
+//! | `/sim/order` | `{"orderRef"}` | the order: request, status, hint, completion data |
+//! | `/sim/fault` | `{"fault": "maintenance", "times": 2, "orderRef"?, "endpoint"?, "delayMs"?, "location"?}` | `{}` |
+//! | `/sim/faults/clear` | `{}` | `{}` |
+//! | `/sim/clock` | `{"advanceMs": 30000}` | `{}` |
+//! | `/sim/status` | `{}` | `{"orders": n}` |
+//!
+//! ## What it does not simulate
+//! BankID's risk engine (`risk` is always `"low"`), real user certificates from the BankID
+//! hierarchy (the signature chains to a throwaway "Simulated BankID Root CA", and the
+//! `ocspResponse` is a well-formed RFC 6960 `BasicOCSPResponse` signed by a simulated responder,
+//! not an answer from a real OCSP service), canonicalisation of XML other than what the
+//! simulator itself emits (its XML is already in C14N form), `web`/`app` device checks beyond
+//! syntax, `returnUrl` delivery, the ID-card API, and HTTP/2. The order lifetime after pickup
+//! (`expiredTransaction`, 3 minutes here) is not documented by BankID.
+#![forbid(unsafe_code)]
+
+mod blocking;
+pub mod cli;
+mod clock;
+mod config;
+mod der;
+mod fault;
+mod orders;
+mod pki;
+mod pnr;
+mod qr;
+mod server;
+mod signature;
+mod simapi;
+mod simulator;
+mod validate;
+
+pub use blocking::BlockingSimulator;
+pub use config::{SimConfig, TestPerson, Timings};
+pub use fault::{Endpoint, Fault, FaultRule};
+pub use orders::{OrderInfo, PhoneError};
+pub use pki::{ClientIdentity, Pki};
+pub use pnr::is_valid_personal_number;
+pub use qr::{qr_auth_code, qr_content};
+pub use simulator::{SimHandle, Simulator, SimulatorBuilder};
+
+/// Errors from starting or configuring the simulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is not usable (a bad listen address, zero client identities, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Generating the throwaway PKI failed.
+    #[error("certificate generation failed: {0}")]
+    Pki(String),
+    /// Building the TLS server configuration failed.
+    #[error("TLS configuration failed: {0}")]
+    Tls(String),
+    /// Binding the listener or writing the PKI files failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
