@@ -19,6 +19,11 @@ pub const TEST_URL: &str = "https://appapi2.test.bankid.com";
 /// The request timeout when none is configured (PyBankID's default).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The largest response body a transport should accept. BankID's answers are small, but a
+/// completed sign order's `signature` carries the RP's `userVisibleData` (up to 40 000 base64
+/// characters) and `userNonVisibleData` (up to 200 000), so 1 MiB leaves ample room.
+pub const MAX_RESPONSE_BODY: usize = 1 << 20;
+
 /// The `User-Agent` header of every request: this crate and its version.
 pub const USER_AGENT: &str = concat!("bankid-rs/", env!("CARGO_PKG_VERSION"));
 

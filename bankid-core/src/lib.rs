@@ -106,7 +106,9 @@ pub use codes::{
     CallInitiator, CardReader, DeviceKind, Endpoint, ErrorCode, FailedHintCode, PendingHintCode, Risk, RiskFlag,
     StartMode, TransactionType, UserVisibleDataFormat,
 };
-pub use config::{API_PREFIX, Config, DEFAULT_REQUEST_TIMEOUT, Environment, PRODUCTION_URL, TEST_URL, USER_AGENT};
+pub use config::{
+    API_PREFIX, Config, DEFAULT_REQUEST_TIMEOUT, Environment, MAX_RESPONSE_BODY, PRODUCTION_URL, TEST_URL, USER_AGENT,
+};
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedKind,
     UnexpectedResponse,

@@ -436,7 +436,8 @@ impl Order {
     }
 
     /// When [`Order::poll_request`] should be called next: the next collect, the next QR
-    /// change or the deadline; never earlier than the latest `now` seen. `None` once finished.
+    /// change or the deadline; never earlier than the latest `now` seen. `None` once finished,
+    /// or while only the response to the cancel request in flight can move the order on.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let next = match self.phase {

@@ -592,7 +592,7 @@ macro_rules! launch_setters {
 /// assert_eq!(request.body(), br#"{"endUserIp":"192.0.2.1","userVisibleData":"TG9nIGluIHRvIEV4YW1wbGU="}"#);
 /// # Ok::<(), bankid_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AuthRequest {
     end_user_ip: IpAddr,
     texts: Texts,
@@ -619,7 +619,7 @@ impl AuthRequest {
 }
 
 /// A signature order (`POST /rp/v6.0/sign`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignRequest {
     end_user_ip: IpAddr,
     texts: Texts,
@@ -639,7 +639,7 @@ impl SignRequest {
 }
 
 /// A payment approval (`POST /rp/v6.0/payment`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PaymentRequest {
     end_user_ip: IpAddr,
     transaction: UserVisibleTransaction,
@@ -793,6 +793,38 @@ macro_rules! redacted_phone_debug {
     )+};
 }
 redacted_phone_debug!(PhoneAuthRequest, PhoneSignRequest);
+
+impl fmt::Debug for AuthRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRequest")
+            .field("end_user_ip", &"[redacted]")
+            .field("texts", &self.texts)
+            .field("launch", &self.launch)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SignRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignRequest")
+            .field("end_user_ip", &"[redacted]")
+            .field("texts", &self.texts)
+            .field("launch", &self.launch)
+            .finish()
+    }
+}
+
+impl fmt::Debug for PaymentRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaymentRequest")
+            .field("end_user_ip", &"[redacted]")
+            .field("transaction", &self.transaction)
+            .field("risk_flags", &self.risk_flags)
+            .field("texts", &self.texts)
+            .field("launch", &self.launch)
+            .finish()
+    }
+}
 
 /// The status of an order (`POST /rp/v6.0/collect`). Call it every two seconds while the order
 /// is pending; [`crate::Order`] does that for you.
