@@ -46,8 +46,18 @@ use crate::codes::{DeviceKind, Endpoint, FailedHintCode, PendingHintCode, StartM
 use crate::config::Config;
 use crate::error::{Error, TransportError};
 use crate::messages::Rfa;
+use crate::qr::QrGenerator;
 use crate::request::{CancelRequest, CollectRequest, Operation};
 use crate::response::{CollectStatus, CompletionData, OrderResponse, PhoneOrderResponse};
+
+/// Emits a `tracing` event with the `tracing` feature; nothing otherwise. Events carry the
+/// order reference, endpoints, hint codes and outcomes only: never personal data.
+macro_rules! trace_event {
+    ($($arg:tt)*) => {
+        #[cfg(feature = "tracing")]
+        tracing::debug!(target: "bankid_core::order", $($arg)*);
+    };
+}
 
 /// How an [`Order`] paces itself and when it gives up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,7 +272,7 @@ pub struct Order {
     order_ref: String,
     mode: StartMode,
     auto_start_token: Option<String>,
-    qr: Option<(String, String)>,
+    qr: Option<(QrGenerator, String)>,
     started: Instant,
     options: OrderOptions,
     phase: Phase,
@@ -290,7 +300,8 @@ impl Order {
     /// Like [`Order::new`], with options.
     #[must_use]
     pub fn with_options(response: &OrderResponse, mode: StartMode, now: Instant, options: OrderOptions) -> Self {
-        let qr = (mode == StartMode::Qr).then(|| (response.qr_start_token.clone(), response.qr_start_secret.clone()));
+        let qr =
+            (mode == StartMode::Qr).then_some((response.qr_start_token.as_str(), response.qr_start_secret.as_str()));
         Self::build(response.order_ref.clone(), mode, Some(response.auto_start_token.clone()), qr, now, now, options)
     }
 
@@ -306,22 +317,23 @@ impl Order {
     pub fn resume(start: OrderStart, now: Instant, wall_now: SystemTime, options: OrderOptions) -> Self {
         let age = wall_now.duration_since(start.started_at).unwrap_or(Duration::ZERO);
         let started = now.checked_sub(age).unwrap_or(now);
-        let qr = match (start.mode, start.qr_start_token, start.qr_start_secret) {
-            (StartMode::Qr, Some(token), Some(secret)) => Some((token, secret)),
+        let qr = match (start.mode, &start.qr_start_token, &start.qr_start_secret) {
+            (StartMode::Qr, Some(token), Some(secret)) => Some((token.as_str(), secret.as_str())),
             _ => None,
         };
-        Self::build(start.order_ref, start.mode, start.auto_start_token, qr, started, now, options)
+        Self::build(start.order_ref.clone(), start.mode, start.auto_start_token.clone(), qr, started, now, options)
     }
 
     fn build(
         order_ref: String,
         mode: StartMode,
         auto_start_token: Option<String>,
-        qr: Option<(String, String)>,
+        qr: Option<(&str, &str)>,
         started: Instant,
         now: Instant,
         mut options: OrderOptions,
     ) -> Self {
+        let qr = qr.map(|(token, secret)| (QrGenerator::new(token, secret), secret.to_owned()));
         options.collect_interval = options.collect_interval.max(MIN_COLLECT_SPACING);
         let mut order = Self {
             order_ref,
@@ -354,7 +366,7 @@ impl Order {
             order_ref: self.order_ref.clone(),
             mode: self.mode,
             auto_start_token: self.auto_start_token.clone(),
-            qr_start_token: self.qr.as_ref().map(|(token, _)| token.clone()),
+            qr_start_token: self.qr.as_ref().map(|(generator, _)| generator.token().to_owned()),
             qr_start_secret: self.qr.as_ref().map(|(_, secret)| secret.clone()),
             started_at: wall_now.checked_sub(age).unwrap_or(wall_now),
         }
@@ -388,8 +400,8 @@ impl Order {
     /// mode, the app has picked the order up, or the order ended).
     #[must_use]
     pub fn qr_content(&self, now: Instant) -> Option<String> {
-        let (token, secret) = self.qr.as_ref().filter(|_| self.shows_qr())?;
-        Some(crate::qr::content_at(token, secret, self.started, now))
+        let (generator, _) = self.qr.as_ref().filter(|_| self.shows_qr())?;
+        Some(generator.content_at(self.started, now))
     }
 
     /// Whether the order has ended; drain [`Order::poll_event`] before dropping it.
@@ -423,10 +435,12 @@ impl Order {
         match self.phase {
             Phase::Finished => None,
             Phase::Cancelling(_) => {
+                trace_event!(order_ref = %self.order_ref, endpoint = "cancel", "sending");
                 self.in_flight = Some((Endpoint::Cancel, now));
                 Some(OrderRequest::Cancel(CancelRequest::new(self.order_ref.clone())))
             }
             Phase::Collecting if now >= self.next_collect => {
+                trace_event!(order_ref = %self.order_ref, endpoint = "collect", "sending");
                 self.in_flight = Some((Endpoint::Collect, now));
                 self.last_collect_sent = Some(now);
                 Some(OrderRequest::Collect(CollectRequest::new(self.order_ref.clone())))
@@ -502,6 +516,7 @@ impl Order {
             CollectStatus::Complete(data) => return self.finish(Event::Completed(data)),
         };
         if self.last_hint.as_ref() != Some(&hint_code) {
+            trace_event!(order_ref = %self.order_ref, hint_code = %hint_code, "pending");
             let message = Rfa::for_pending(&hint_code, self.mode, self.options.device);
             self.last_hint = Some(hint_code.clone());
             self.events.push_back(Event::Progress { hint_code, message });
@@ -522,6 +537,7 @@ impl Order {
         }
         *count += 1;
         let attempt = *count;
+        trace_event!(order_ref = %self.order_ref, attempt, error = %error, "retrying collect");
         let backoff = self
             .options
             .collect_interval
@@ -541,6 +557,17 @@ impl Order {
     }
 
     fn finish(&mut self, event: Event) {
+        trace_event!(
+            order_ref = %self.order_ref,
+            outcome = match &event {
+                Event::Completed(_) => "complete",
+                Event::Failed { .. } => "failed",
+                Event::Cancelled { .. } => "cancelled",
+                _ => "error",
+            },
+            elapsed_ms = self.latest_now.saturating_duration_since(self.started).as_millis() as u64,
+            "order finished"
+        );
         self.phase = Phase::Finished;
         self.in_flight = None;
         self.events.push_back(event);

@@ -9,6 +9,7 @@
 //! [`crate::Order`] does all of that; the functions here serve callers that keep the QR start
 //! state elsewhere, e.g. a stateless web server with the start time in a session.
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant, SystemTime};
 
 use hmac::{Hmac, KeyInit as _, Mac as _};
@@ -29,12 +30,64 @@ use sha2::Sha256;
 /// ```
 #[must_use]
 pub fn content(qr_start_token: &str, qr_start_secret: &str, seconds: u64) -> String {
-    let time = seconds.to_string();
-    // HMAC-SHA256 accepts keys of any length: `new_from_slice` cannot fail.
-    let mut mac = <Hmac<Sha256>>::new_from_slice(qr_start_secret.as_bytes()).unwrap_or_else(|_| unreachable!());
-    mac.update(time.as_bytes());
-    let code = hex::encode(mac.finalize().into_bytes());
-    format!("bankid.{qr_start_token}.{time}.{code}")
+    QrGenerator::new(qr_start_token, qr_start_secret).content(seconds)
+}
+
+/// Generates the QR contents of one order, with the HMAC key schedule computed once: each
+/// content then costs half the hashing of a one-shot [`content`].
+#[derive(Clone)]
+pub struct QrGenerator {
+    token: String,
+    keyed: Hmac<Sha256>,
+}
+
+impl QrGenerator {
+    /// A generator for the order with these QR start token and secret.
+    #[must_use]
+    pub fn new(qr_start_token: &str, qr_start_secret: &str) -> Self {
+        // HMAC-SHA256 accepts keys of any length: `new_from_slice` cannot fail.
+        let keyed = <Hmac<Sha256>>::new_from_slice(qr_start_secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+        Self { token: qr_start_token.to_owned(), keyed }
+    }
+
+    /// The QR start token.
+    #[must_use]
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The QR content for `seconds` whole seconds after the order started.
+    #[must_use]
+    pub fn content(&self, seconds: u64) -> String {
+        let mut out = String::with_capacity("bankid...".len() + self.token.len() + 20 + 64);
+        out.push_str("bankid.");
+        out.push_str(&self.token);
+        out.push('.');
+        let time_start = out.len();
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{seconds}");
+        let mut mac = self.keyed.clone();
+        mac.update(&out.as_bytes()[time_start..]);
+        out.push('.');
+        let mut hex = [0u8; 64];
+        // The buffer holds exactly the 32-byte digest in hex: this cannot fail.
+        let _ = hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex);
+        out.extend(hex.iter().map(|&b| char::from(b)));
+        out
+    }
+
+    /// The QR content at `now` for an order whose start response arrived at `started`; a `now`
+    /// before `started` counts as zero seconds.
+    #[must_use]
+    pub fn content_at(&self, started: Instant, now: Instant) -> String {
+        self.content(now.saturating_duration_since(started).as_secs())
+    }
+}
+
+impl std::fmt::Debug for QrGenerator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QrGenerator").field("token", &self.token).field("secret", &"[redacted]").finish()
+    }
 }
 
 /// The QR content at `now` for an order whose start response arrived at `started`
@@ -76,7 +129,9 @@ mod tests {
             (30, "814d7fd38e2276625b6815152e3554c663acca689260c092203b48ca4e5c09a3"),
         ] {
             assert_eq!(content(TOKEN, SECRET, seconds), format!("bankid.{TOKEN}.{seconds}.{code}"));
+            assert_eq!(QrGenerator::new(TOKEN, SECRET).content(seconds), format!("bankid.{TOKEN}.{seconds}.{code}"));
         }
+        assert!(!format!("{:?}", QrGenerator::new(TOKEN, SECRET)).contains(SECRET));
     }
 
     #[test]
