@@ -31,6 +31,26 @@
 //! Personal numbers, names, IP addresses, the QR secret, the autostart token, signatures and
 //! OCSP responses print as `[redacted]` in `Debug`. The crate logs nothing.
 //!
+//! # The order lifecycle
+//!
+//! [`Order`] drives a started order to its end:
+//!
+//! ```text
+//!                 start response (auth / sign / payment / phone / other-payment)
+//!                                   |
+//!                                   v
+//!   +------------------------- Collecting ---------------------------+
+//!   |  every 2 s (never twice within 1 s): collect                    |
+//!   |  pending  -> Progress { hint, rfa }    (QR mode: QrChanged each  |
+//!   |              second while outstandingTransaction)               |
+//!   |  maintenance / transport failure -> Retrying, bounded backoff   |
+//!   +---+-----------------+-------------------+-----------------+----+
+//!       | complete        | failed            | cancel() or     | other error or
+//!       v                 v                   | deadline        | retries spent
+//!   Completed(data)   Failed { hint, rfa }    v                 v
+//!                                        Cancelling --cancel--> Cancelled { reason }   Error(e)
+//! ```
+//!
 //! # A whole identification, on canned responses
 //!
 //! ```

@@ -2,21 +2,7 @@
 //! give up. It never reads the clock and never does I/O: time comes in as arguments, requests go
 //! out as values, responses come back in.
 //!
-//! ```text
-//!                 start response (auth / sign / payment / phone / other-payment)
-//!                                   |
-//!                                   v
-//!   +------------------------- Collecting ---------------------------+
-//!   |  every 2 s (never twice within 1 s): collect                    |
-//!   |  pending  -> Progress { hint, rfa }    (QR mode: QrChanged each  |
-//!   |              second while outstandingTransaction)               |
-//!   |  maintenance / transport failure -> Retrying, bounded backoff   |
-//!   +---+-----------------+-------------------+-----------------+----+
-//!       | complete        | failed            | cancel() or     | other error or
-//!       v                 v                   | deadline        | retries spent
-//!   Completed(data)   Failed { hint, rfa }    v                 v
-//!                                        Cancelling --cancel--> Cancelled { reason }   Error(e)
-//! ```
+//! The lifecycle is drawn in the [crate docs](crate#the-order-lifecycle).
 //!
 //! The driver loop every transport runs:
 //!
