@@ -36,9 +36,7 @@ impl Clock {
         let max = u64::try_from(MAX_OFFSET.as_nanos()).unwrap_or(u64::MAX);
         let _ = self
             .offset_nanos
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| {
-                Some(o.saturating_add(by).min(max))
-            });
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(by).min(max)));
     }
 }
 

@@ -28,11 +28,7 @@ pub struct TestPerson {
 
 impl TestPerson {
     /// A test person with the given personal number and names (other fields default).
-    pub fn new(
-        personal_number: impl Into<String>,
-        given_name: impl Into<String>,
-        surname: impl Into<String>,
-    ) -> Self {
+    pub fn new(personal_number: impl Into<String>, given_name: impl Into<String>, surname: impl Into<String>) -> Self {
         Self {
             personal_number: personal_number.into(),
             given_name: given_name.into(),
@@ -140,8 +136,6 @@ impl Default for SimConfig {
 mod tests {
     #[test]
     fn default_person_is_valid() {
-        assert!(crate::is_valid_personal_number(
-            &super::TestPerson::default().personal_number
-        ));
+        assert!(crate::is_valid_personal_number(&super::TestPerson::default().personal_number));
     }
 }

@@ -2,7 +2,10 @@
 //! an OCSP response.
 
 /// Splits one TLV off `input`: (tag, whole TLV, content, rest). Definite lengths only.
-fn split_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// (tag, whole TLV, content, rest).
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn split_tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -64,12 +67,7 @@ pub(crate) fn generalized_time(unix_secs: u64) -> Vec<u8> {
     let days = i64::try_from(unix_secs / 86_400).unwrap_or(0);
     let secs = unix_secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    let s = format!(
-        "{y:04}{m:02}{d:02}{:02}{:02}{:02}Z",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    );
+    let s = format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}Z", secs / 3600, (secs / 60) % 60, secs % 60);
     tlv(0x18, s.as_bytes())
 }
 

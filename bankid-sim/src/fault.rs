@@ -82,12 +82,7 @@ impl FromStr for Endpoint {
         let s = s.trim_start_matches('/').trim_start_matches("rp/v6.0/");
         Self::from_path(s)
             .or_else(|| Self::from_path(&s.replace(['-', '_'], "/")))
-            .ok_or_else(|| {
-                format!(
-                    "unknown endpoint {s:?}; one of: {}",
-                    Self::ALL.map(Self::path).join(", ")
-                )
-            })
+            .ok_or_else(|| format!("unknown endpoint {s:?}; one of: {}", Self::ALL.map(Self::path).join(", ")))
     }
 }
 
@@ -170,11 +165,7 @@ pub struct FaultRule {
 impl FaultRule {
     /// A rule that applies `fault` to every `/rp/` request.
     pub fn new(fault: Fault) -> Self {
-        Self {
-            fault,
-            endpoint: None,
-            times: None,
-        }
+        Self { fault, endpoint: None, times: None }
     }
 
     /// Only requests to `endpoint`.
@@ -198,9 +189,7 @@ pub(crate) struct FaultTable {
 
 impl FaultTable {
     pub(crate) fn new(rules: Vec<FaultRule>) -> Self {
-        Self {
-            rules: Mutex::new(rules),
-        }
+        Self { rules: Mutex::new(rules) }
     }
 
     pub(crate) fn add(&self, rule: FaultRule) {
@@ -217,9 +206,8 @@ impl FaultTable {
         if rules.is_empty() {
             return None;
         }
-        let pos = rules.iter().position(|r| {
-            r.endpoint.is_none_or(|e| e == endpoint) && r.times.is_none_or(|n| n > 0)
-        })?;
+        let pos =
+            rules.iter().position(|r| r.endpoint.is_none_or(|e| e == endpoint) && r.times.is_none_or(|n| n > 0))?;
         let rule = &mut rules[pos];
         let fault = rule.fault.clone();
         if let Some(n) = &mut rule.times {
@@ -266,7 +254,17 @@ mod tests {
         assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html));
         t.clear();
         assert_eq!(t.take(Endpoint::Cancel), None);
-        for n in ["maintenance", "internalError", "requestTimeout", "html", "delay", "drop", "truncate", "wrongContentType", "redirect"] {
+        for n in [
+            "maintenance",
+            "internalError",
+            "requestTimeout",
+            "html",
+            "delay",
+            "drop",
+            "truncate",
+            "wrongContentType",
+            "redirect",
+        ] {
             assert_eq!(Fault::from_name(n, Duration::ZERO, None).map(|f| f.name()), Some(n));
         }
     }

@@ -30,7 +30,8 @@
 //!   cancel with another certificate: 400 `invalidParameters` "No such order").
 //! * **Every v6 endpoint** under `/rp/v6.0/`: `auth`, `sign`, `payment`, `phone/auth`,
 //!   `phone/sign`, `other/payment`, `collect`, `cancel`, with BankID's validation and `details`
-//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive.
+//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive (idle connections are closed after
+//!   2 minutes).
 //! * **Orders that live on the server's clock** (see [`Timings`]): `outstandingTransaction` until
 //!   the QR is scanned (HMAC and age checked like the app does) or the autostart token is used,
 //!   then `started` (autostart) / `userCallConfirm` (phone orders) / `userMrtd` (MRTD requirement)
@@ -72,6 +73,12 @@
 //! | `/sim/faults/clear` | `{}` | `{}` |
 //! | `/sim/clock` | `{"advanceMs": 30000}` | `{}` |
 //! | `/sim/status` | `{}` | `{"orders": n}` |
+//!
+//! ## An independent oracle
+//! The library does not depend on `bankid-core`: request validation, personal numbers and the
+//! QR code's HMAC-SHA256 are implemented here again on purpose, so that a bug in the client
+//! library's QR generator or validation shows up as a failing scan or an unexpected error
+//! instead of agreeing with itself. (The integration tests use bankid-core as the client.)
 //!
 //! ## What it does not simulate
 //! BankID's risk engine (`risk` is always `"low"`), real user certificates from the BankID

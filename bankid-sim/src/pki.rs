@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use p12_keystore::{Certificate as P12Cert, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
 use rcgen::{
-    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use sha2::{Digest, Sha256};
@@ -179,11 +179,7 @@ pub(crate) fn random_serial() -> SerialNumber {
 fn ca_params(dn: DistinguishedName) -> CertificateParams {
     let mut p = base_params(dn);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     p
 }
 
@@ -247,11 +243,7 @@ fn write_p12(alias: &str, cert_der: &[u8], key_der: &[u8], password: &str) -> Re
     let chain = PrivateKeyChain::new(key_id, key, [cert]);
     let mut ks = KeyStore::new();
     ks.add_entry(alias, KeyStoreEntry::PrivateKeyChain(chain));
-    ks.writer(password)
-        .encryption_iterations(P12_ITERATIONS)
-        .mac_iterations(P12_ITERATIONS)
-        .write()
-        .map_err(pki_err)
+    ks.writer(password).encryption_iterations(P12_ITERATIONS).mac_iterations(P12_ITERATIONS).write().map_err(pki_err)
 }
 
 fn sha1(data: &[u8]) -> [u8; 20] {
@@ -262,8 +254,7 @@ fn sha1(data: &[u8]) -> [u8; 20] {
 }
 
 fn ecdsa(key: &KeyPair, alg: &'static ring::signature::EcdsaSigningAlgorithm) -> Result<EcdsaKeyPair, Error> {
-    EcdsaKeyPair::from_pkcs8(alg, &key.serialize_der(), &ring::rand::SystemRandom::new())
-        .map_err(pki_err)
+    EcdsaKeyPair::from_pkcs8(alg, &key.serialize_der(), &ring::rand::SystemRandom::new()).map_err(pki_err)
 }
 
 impl Pki {
@@ -281,10 +272,7 @@ impl Pki {
             (DnType::CommonName, "bankid-sim SSL Root CA"),
         ]))?;
         let server_key = KeyPair::generate().map_err(pki_err)?;
-        let mut sp = base_params(dn(&[
-            (DnType::OrganizationName, "bankid-sim"),
-            (DnType::CommonName, "localhost"),
-        ]));
+        let mut sp = base_params(dn(&[(DnType::OrganizationName, "bankid-sim"), (DnType::CommonName, "localhost")]));
         sp.subject_alt_names = vec![
             SanType::DnsName("localhost".try_into().map_err(pki_err)?),
             SanType::IpAddress([127, 0, 0, 1].into()),
@@ -292,9 +280,7 @@ impl Pki {
         ];
         sp.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         sp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let server_cert = sp
-            .signed_by(&server_key, &server_ca, &server_ca_key)
-            .map_err(pki_err)?;
+        let server_cert = sp.signed_by(&server_key, &server_ca, &server_ca_key).map_err(pki_err)?;
 
         // RP side.
         let (rp_ca, rp_ca_key) = self_signed_ca(dn(&[
@@ -340,9 +326,7 @@ impl Pki {
         ]));
         op.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         op.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
-        let ocsp_cert = op
-            .signed_by(&ocsp_key, &customer_ca, &customer_ca_key)
-            .map_err(pki_err)?;
+        let ocsp_cert = op.signed_by(&ocsp_key, &customer_ca, &customer_ca_key).map_err(pki_err)?;
         let user_key = KeyPair::generate().map_err(pki_err)?;
         let issuer_name = crate::der::subject_of(customer_ca.der())
             .ok_or_else(|| Error::Pki("cannot read the customer CA's subject".into()))?;
@@ -429,10 +413,7 @@ impl Pki {
 
     /// The display name of the RP with this certificate fingerprint.
     pub(crate) fn rp_display_name(&self, fingerprint: &[u8; 32]) -> Option<&str> {
-        self.identities
-            .iter()
-            .find(|i| &i.fingerprint == fingerprint)
-            .map(ClientIdentity::display_name)
+        self.identities.iter().find(|i| &i.fingerprint == fingerprint).map(ClientIdentity::display_name)
     }
 
     /// Writes every file a client needs to `dir` (created if missing) and returns their paths:
@@ -470,9 +451,7 @@ impl Pki {
              foreign-rp.*        a client from a CA the simulator does not trust (handshake fails)\n\
              rp-ca.pem           the RP CA the simulator trusts for client certificates\n\
              signature-root.pem  root of the simulated BankID signature hierarchy\n",
-            self.identities
-                .first()
-                .map_or("", |i| i.p12_password.as_str())
+            self.identities.first().map_or("", |i| i.p12_password.as_str())
         );
         put("README.txt", readme.as_bytes(), false)?;
         Ok(written)
@@ -506,11 +485,11 @@ mod tests {
         assert_eq!(pki.rp_display_name(&id.fingerprint()), Some(id.display_name()));
         assert_ne!(id.fingerprint(), pki.client_identity(1).expect("id").fingerprint());
         // The PKCS#12 reads back with its password.
-        let ks = KeyStore::from_pkcs12(id.p12(), "pw").expect("p12 reads");
+        let ks = KeyStore::from_pkcs12(id.p12(), "pw", p12_keystore::Pkcs12ImportPolicy::Strict).expect("p12 reads");
         let (_, chain) = ks.private_key_chain().expect("key chain");
         assert_eq!(chain.certs()[0].as_der(), id.cert_der());
         assert_eq!(chain.key().as_der(), id.key_der());
-        assert!(KeyStore::from_pkcs12(id.p12(), "wrong").is_err());
+        assert!(KeyStore::from_pkcs12(id.p12(), "wrong", p12_keystore::Pkcs12ImportPolicy::Strict).is_err());
 
         let dir = std::env::temp_dir().join(format!("bankid-sim-pki-test-{}", std::process::id()));
         let files = pki.write_to(&dir).expect("write");

@@ -13,10 +13,7 @@ pub fn is_valid_personal_number(pnr: &str) -> bool {
     if b.len() != 12 || !b.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| {
-        b[r].iter()
-            .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
-    };
+    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
     let (year, month, mut day) = (num(0..4), num(4..6), num(6..8));
     if day > 60 {
         day -= 60;

@@ -8,10 +8,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 fn mac(secret: &str, seconds: u64) -> HmacSha256 {
     // HMAC accepts keys of any length; this cannot fail.
-    let mut mac = match HmacSha256::new_from_slice(secret.as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => unreachable_key(),
-    };
+    let Ok(mut mac) = HmacSha256::new_from_slice(secret.as_bytes()) else { unreachable_key() };
     mac.update(seconds.to_string().as_bytes());
     mac
 }
@@ -38,10 +35,7 @@ pub fn qr_auth_code(qr_start_secret: &str, seconds: u64) -> String {
 /// The QR content `bankid.{qrStartToken}.{seconds}.{qrAuthCode}` for `seconds` whole seconds after
 /// the start response.
 pub fn qr_content(qr_start_token: &str, qr_start_secret: &str, seconds: u64) -> String {
-    format!(
-        "bankid.{qr_start_token}.{seconds}.{}",
-        qr_auth_code(qr_start_secret, seconds)
-    )
+    format!("bankid.{qr_start_token}.{seconds}.{}", qr_auth_code(qr_start_secret, seconds))
 }
 
 /// A QR content string taken apart (not yet verified).
@@ -70,11 +64,7 @@ pub(crate) fn parse(content: &str) -> Option<ScannedQr<'_>> {
     if code.len() != 64 || !code.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
-    Some(ScannedQr {
-        token,
-        seconds: seconds.parse().ok()?,
-        code,
-    })
+    Some(ScannedQr { token, seconds: seconds.parse().ok()?, code })
 }
 
 /// Constant-time check of a scanned `qrAuthCode` against the secret.

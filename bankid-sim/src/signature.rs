@@ -91,9 +91,7 @@ fn user_certificate(pki: &Pki, input: &SignInput<'_>) -> Result<(Vec<u8>, Vec<u8
     let serial_bytes = serial.to_bytes();
     p.serial_number = Some(serial);
     let s = &pki.signing;
-    let cert = p
-        .signed_by(&s.user_key, &s.customer_ca, &s.customer_ca_key)
-        .map_err(|e| e.to_string())?;
+    let cert = p.signed_by(&s.user_key, &s.customer_ca, &s.customer_ca_key).map_err(|e| e.to_string())?;
     Ok((cert.der().to_vec(), serial_bytes))
 }
 
@@ -115,9 +113,7 @@ pub(crate) fn sign(pki: &Pki, input: &SignInput<'_>) -> Result<Signed, String> {
     fill_random(&mut nonce);
     let mut signed_data = format!("<bankIdSignedData xmlns=\"{BANKID_NS}\" Id=\"bidSignedData\">");
     if let Some(v) = input.visible {
-        signed_data.push_str(&format!(
-            "<usrVisibleData charset=\"UTF-8\" visible=\"wysiwys\">{v}</usrVisibleData>"
-        ));
+        signed_data.push_str(&format!("<usrVisibleData charset=\"UTF-8\" visible=\"wysiwys\">{v}</usrVisibleData>"));
     }
     if let Some(v) = input.non_visible {
         signed_data.push_str(&format!("<usrNonVisibleData>{v}</usrNonVisibleData>"));
@@ -127,21 +123,14 @@ pub(crate) fn sign(pki: &Pki, input: &SignInput<'_>) -> Result<Signed, String> {
         env!("CARGO_PKG_VERSION"),
         input.uhi
     );
-    let policies: String = input
-        .policies
-        .iter()
-        .map(|p| format!("<value>{p}</value>"))
-        .collect();
+    let policies: String = input.policies.iter().map(|p| format!("<value>{p}</value>")).collect();
     signed_data.push_str(&format!(
         "<srvInfo><name>{}</name><nonce>{}</nonce><displayName>{}</displayName></srvInfo>\
          <clientInfo><funcId>{}</funcId><version>{}</version><env><ai><type>{}</type>\
          <deviceInfo>{}</deviceInfo><uhi>{}</uhi><fsib>0</fsib><utb>cs1</utb>\
          <requirement><condition><type>CertificatePolicies</type>{policies}</condition></requirement>\
          <uauth>pw</uauth></ai></env></clientInfo></bankIdSignedData>",
-        b64(&format!(
-            "name={},serialNumber=5566304928,o=Testbank Sim AB (publ),c=SE",
-            input.rp_name
-        )),
+        b64(&format!("name={},serialNumber=5566304928,o=Testbank Sim AB (publ),c=SE", input.rp_name)),
         B64.encode(nonce),
         b64(input.rp_name),
         input.func_id,
@@ -163,10 +152,7 @@ pub(crate) fn sign(pki: &Pki, input: &SignInput<'_>) -> Result<Signed, String> {
         digest_b64(key_info.as_bytes()),
     );
     let rng = SystemRandom::new();
-    let sig = s
-        .user_signer
-        .sign(&rng, signed_info.as_bytes())
-        .map_err(|e| e.to_string())?;
+    let sig = s.user_signer.sign(&rng, signed_info.as_bytes()).map_err(|e| e.to_string())?;
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\
          <Signature xmlns=\"{DSIG_NS}\">{signed_info}<SignatureValue>{}</SignatureValue>{key_info}\
@@ -175,21 +161,13 @@ pub(crate) fn sign(pki: &Pki, input: &SignInput<'_>) -> Result<Signed, String> {
     );
     let signature = B64.encode(xml.as_bytes());
     let ocsp_response = B64.encode(ocsp_response(pki, &serial, &signature, input.now)?);
-    Ok(Signed {
-        signature,
-        ocsp_response,
-    })
+    Ok(Signed { signature, ocsp_response })
 }
 
 /// `OCSPResponse { successful, BasicOCSPResponse }` saying `good` for the user certificate,
 /// with BankID's nonce (SHA-1 of the base64 signature string + 12 random bytes), signed by the
 /// simulated responder.
-fn ocsp_response(
-    pki: &Pki,
-    serial: &[u8],
-    signature_b64: &str,
-    now: SystemTime,
-) -> Result<Vec<u8>, String> {
+fn ocsp_response(pki: &Pki, serial: &[u8], signature_b64: &str, now: SystemTime) -> Result<Vec<u8>, String> {
     const OID_SHA1: &[u8] = &[0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a];
     const OID_OCSP_BASIC: &[u8] = &[0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01];
     const OID_OCSP_NONCE: &[u8] = &[0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02];
@@ -197,12 +175,8 @@ fn ocsp_response(
     let s = &pki.signing;
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let time = generalized_time(secs);
-    let mut nonce = ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        signature_b64.as_bytes(),
-    )
-    .as_ref()
-    .to_vec();
+    let mut nonce =
+        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, signature_b64.as_bytes()).as_ref().to_vec();
     let mut tail = [0u8; 12];
     fill_random(&mut tail);
     nonce.extend_from_slice(&tail);
@@ -215,28 +189,13 @@ fn ocsp_response(
     ]);
     let single = seq(&[&cert_id, &[0x80, 0x00], &time]);
     let nonce_ext = seq(&[OID_OCSP_NONCE, &tlv(0x04, &tlv(0x04, &nonce))]);
-    let tbs = seq(&[
-        &tlv(0xa2, &tlv(0x04, &s.ocsp_key_hash)),
-        &time,
-        &seq(&[&single]),
-        &tlv(0xa1, &seq(&[&nonce_ext])),
-    ]);
-    let sig = s
-        .ocsp_signer
-        .sign(&SystemRandom::new(), &tbs)
-        .map_err(|e| e.to_string())?;
+    let tbs =
+        seq(&[&tlv(0xa2, &tlv(0x04, &s.ocsp_key_hash)), &time, &seq(&[&single]), &tlv(0xa1, &seq(&[&nonce_ext]))]);
+    let sig = s.ocsp_signer.sign(&SystemRandom::new(), &tbs).map_err(|e| e.to_string())?;
     let mut bits = vec![0u8];
     bits.extend_from_slice(sig.as_ref());
-    let basic = seq(&[
-        &tbs,
-        &seq(&[OID_ECDSA_SHA256]),
-        &tlv(0x03, &bits),
-        &tlv(0xa0, &seq(&[&s.ocsp_cert_der])),
-    ]);
-    Ok(seq(&[
-        &[0x0a, 0x01, 0x00],
-        &tlv(0xa0, &seq(&[OID_OCSP_BASIC, &tlv(0x04, &basic)])),
-    ]))
+    let basic = seq(&[&tbs, &seq(&[OID_ECDSA_SHA256]), &tlv(0x03, &bits), &tlv(0xa0, &seq(&[&s.ocsp_cert_der]))]);
+    Ok(seq(&[&[0x0a, 0x01, 0x00], &tlv(0xa0, &seq(&[OID_OCSP_BASIC, &tlv(0x04, &basic)]))]))
 }
 
 #[cfg(test)]
@@ -276,9 +235,11 @@ mod tests {
         assert!(signed_info.contains(&digest_b64(data.as_bytes())));
         assert!(signed_info.contains(&digest_b64(key_info.as_bytes())));
         let sig = B64
-            .decode(between(&xml, "<SignatureValue>", "</SignatureValue>")
-                .trim_start_matches("<SignatureValue>")
-                .trim_end_matches("</SignatureValue>"))
+            .decode(
+                between(&xml, "<SignatureValue>", "</SignatureValue>")
+                    .trim_start_matches("<SignatureValue>")
+                    .trim_end_matches("</SignatureValue>"),
+            )
             .expect("b64");
         let pk = ring::signature::UnparsedPublicKey::new(
             &ring::signature::ECDSA_P256_SHA256_FIXED,

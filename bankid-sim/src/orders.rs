@@ -1,0 +1,728 @@
+//! Orders and their life on the server's clock, in a sharded map.
+//!
+//! Lock order (never taken the other way round): the personal-number index, then one order
+//! shard, then one token shard. No lock is ever held across an `.await`: every function here
+//! is synchronous.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::{TestPerson, Timings};
+use crate::fault::{Endpoint, Fault, lock};
+use crate::pki::Pki;
+use crate::qr::{self, ScannedQr};
+use crate::signature::{self, SignInput};
+use crate::validate::{ApiError, StartRequest};
+
+const SHARDS: usize = 32;
+/// At most this many queued per-order faults.
+const MAX_ORDER_FAULTS: usize = 1_000;
+
+/// Everything the order logic needs besides the orders.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) clock: Clock,
+    pub(crate) timings: Timings,
+    pub(crate) person: TestPerson,
+    pub(crate) pki: Arc<Pki>,
+    pub(crate) auto: Option<Duration>,
+}
+
+/// Why a simulated-phone action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PhoneError {
+    /// The string is not `bankid.<token>.<seconds>.<64 hex digits>`.
+    #[error("not a BankID QR code")]
+    InvalidQr,
+    /// No order has this QR start token or autostart token.
+    #[error("unknown token")]
+    UnknownToken,
+    /// The QR code's HMAC does not match the order's secret for the claimed time.
+    #[error("the QR code's auth code is wrong")]
+    WrongCode,
+    /// The QR code's time is too old (or in the future) for the server's clock.
+    #[error("the QR code is for second {claimed} but the order is {elapsed} s old")]
+    QrTime {
+        /// Seconds claimed by the QR code.
+        claimed: u64,
+        /// Whole seconds since the order was created, on the server's clock.
+        elapsed: u64,
+    },
+    /// No such order (never existed, cancelled, or purged).
+    #[error("no such order")]
+    NoSuchOrder,
+    /// The order is not waiting to be picked up (already picked up).
+    #[error("the order has already been picked up")]
+    AlreadyPickedUp,
+    /// The order has not been picked up (scan the QR or use the autostart token first).
+    #[error("the order has not been picked up yet")]
+    NotPickedUp,
+    /// The order is complete or failed.
+    #[error("the order is no longer pending")]
+    NotPending,
+    /// The action does not fit this kind of order (e.g. opening a QR order as a pushed one).
+    #[error("not possible for a {0} order")]
+    WrongKind(Endpoint),
+    /// The order is at its last pending step; approve it instead.
+    #[error("the order is at its last step (userSign): approve, cancel or fail it")]
+    LastStep,
+    /// A hint code must be 1-64 ASCII letters or digits.
+    #[error("invalid hint code")]
+    InvalidHint,
+}
+
+/// A snapshot of one order, for tests and `/sim/order`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OrderInfo {
+    /// The order reference.
+    pub order_ref: String,
+    /// The endpoint that started it.
+    pub endpoint: Endpoint,
+    /// The start request's JSON body, as the RP sent it.
+    pub request: Value,
+    /// `pending`, `complete` or `failed`.
+    pub status: &'static str,
+    /// The hint code (pending and failed orders).
+    pub hint_code: Option<String>,
+    /// The completion data (complete orders).
+    pub completion_data: Option<Value>,
+    /// The personal number the order is bound to, if any.
+    pub personal_number: Option<String>,
+    /// SHA-256 (hex) of the certificate of the RP that created the order.
+    pub rp_fingerprint: String,
+    /// `qrStartToken` (auth, sign, payment).
+    pub qr_start_token: Option<String>,
+    /// `qrStartSecret` (auth, sign, payment).
+    pub qr_start_secret: Option<String>,
+    /// `autoStartToken` (auth, sign, payment).
+    pub auto_start_token: Option<String>,
+}
+
+impl OrderInfo {
+    /// As JSON (camelCase).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "orderRef": self.order_ref,
+            "endpoint": self.endpoint.path(),
+            "request": self.request,
+            "status": self.status,
+            "hintCode": self.hint_code,
+            "completionData": self.completion_data,
+            "personalNumber": self.personal_number,
+            "rpFingerprint": self.rp_fingerprint,
+            "qrStartToken": self.qr_start_token,
+            "qrStartSecret": self.qr_start_secret,
+            "autoStartToken": self.auto_start_token,
+        })
+    }
+}
+
+/// The start tokens of an auth, sign or payment order.
+#[derive(Debug, Clone)]
+pub(crate) struct Tokens {
+    pub(crate) qr_start_token: String,
+    pub(crate) qr_start_secret: String,
+    pub(crate) auto_start_token: String,
+}
+
+impl Tokens {
+    pub(crate) fn new() -> Self {
+        Self {
+            qr_start_token: Uuid::new_v4().to_string(),
+            qr_start_secret: Uuid::new_v4().to_string(),
+            auto_start_token: Uuid::new_v4().to_string(),
+        }
+    }
+}
+
+/// Pending steps after pickup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Started,
+    CallConfirm,
+    Mrtd,
+    UserSign,
+}
+
+impl Step {
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::CallConfirm => "userCallConfirm",
+            Self::Mrtd => "userMrtd",
+            Self::UserSign => "userSign",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pickup {
+    Qr,
+    Autostart,
+    App,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Outstanding,
+    Pending { steps: Vec<Step>, idx: usize },
+    Complete(Arc<Value>),
+    Failed(String),
+}
+
+/// One order.
+#[derive(Debug)]
+pub(crate) struct Order {
+    order_ref: Uuid,
+    rp: [u8; 32],
+    created: Instant,
+    /// When the current phase (or pending step) began.
+    since: Instant,
+    req: StartRequest,
+    tokens: Option<Tokens>,
+    phase: Phase,
+    faults: VecDeque<Fault>,
+    auto: Option<Duration>,
+}
+
+/// `i + d`, saturating at a century instead of overflowing.
+fn later(i: Instant, d: Duration) -> Instant {
+    i.checked_add(d).or_else(|| i.checked_add(Duration::from_secs(100 * 365 * 86_400))).unwrap_or(i)
+}
+
+/// What collect shows for one order.
+#[derive(Debug)]
+pub(crate) struct CollectView {
+    pub(crate) status: &'static str,
+    pub(crate) hint: Option<String>,
+    pub(crate) data: Option<Arc<Value>>,
+}
+
+/// The collect response body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CollectBody<'a> {
+    pub(crate) order_ref: &'a str,
+    pub(crate) status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hint_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) completion_data: Option<&'a Value>,
+}
+
+impl Order {
+    pub(crate) fn new(rp: [u8; 32], now: Instant, req: StartRequest, auto: Option<Duration>) -> Self {
+        let tokens = req.endpoint.has_tokens().then(Tokens::new);
+        Self {
+            order_ref: Uuid::new_v4(),
+            rp,
+            created: now,
+            since: now,
+            req,
+            tokens,
+            phase: Phase::Outstanding,
+            faults: VecDeque::new(),
+            auto,
+        }
+    }
+
+    pub(crate) fn order_ref(&self) -> Uuid {
+        self.order_ref
+    }
+
+    pub(crate) fn tokens(&self) -> Option<&Tokens> {
+        self.tokens.as_ref()
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(self.phase, Phase::Outstanding | Phase::Pending { .. })
+    }
+
+    fn is_pushed(&self) -> bool {
+        !self.req.endpoint.has_tokens()
+    }
+
+    /// Applies every time rule up to `now`; `false` if the order is gone (past its window).
+    fn settle(&mut self, now: Instant, ctx: &Ctx) -> bool {
+        let t = &ctx.timings;
+        loop {
+            let auto_at = self.auto.map(|d| later(self.since, d));
+            match self.phase {
+                Phase::Outstanding => {
+                    let fail_at = later(self.created, t.start_failed);
+                    if let Some(at) = auto_at.filter(|at| *at < fail_at && now >= *at) {
+                        self.auto_pickup(at, ctx);
+                        continue;
+                    }
+                    if now >= fail_at {
+                        self.fail(fail_at, "startFailed");
+                        continue;
+                    }
+                    return true;
+                }
+                Phase::Pending { .. } => {
+                    let expire_at = later(self.created, t.order_lifetime);
+                    if let Some(at) = auto_at.filter(|at| *at < expire_at && now >= *at) {
+                        if self.advance(at).is_err() {
+                            self.complete(at, ctx);
+                        }
+                        continue;
+                    }
+                    if now >= expire_at {
+                        self.fail(expire_at, "expiredTransaction");
+                        continue;
+                    }
+                    return true;
+                }
+                Phase::Complete(_) => return now < later(self.since, t.complete_ttl),
+                Phase::Failed(_) => return now < later(self.since, t.failed_ttl),
+            }
+        }
+    }
+
+    /// Auto mode: a QR order is scanned with the QR content of the current second (through the
+    /// same check as a real scan); a pushed order is opened in the app.
+    fn auto_pickup(&mut self, at: Instant, ctx: &Ctx) {
+        let result = match &self.tokens {
+            Some(t) => {
+                let secs = at.saturating_duration_since(self.created).as_secs();
+                let content = qr::qr_content(&t.qr_start_token, &t.qr_start_secret, secs);
+                match qr::parse(&content) {
+                    Some(scanned) => self.check_qr(&scanned, at, ctx),
+                    None => Err(PhoneError::InvalidQr),
+                }
+                .map(|()| Pickup::Qr)
+            }
+            None => Ok(Pickup::App),
+        };
+        match result {
+            Ok(how) => self.pick_up(how, at),
+            // Cannot happen with a consistent secret; stop auto mode rather than loop.
+            Err(_) => self.auto = None,
+        }
+    }
+
+    fn check_qr(&self, scanned: &ScannedQr<'_>, now: Instant, ctx: &Ctx) -> Result<(), PhoneError> {
+        let t = self.tokens.as_ref().ok_or(PhoneError::WrongKind(self.req.endpoint))?;
+        if scanned.token != t.qr_start_token {
+            return Err(PhoneError::UnknownToken);
+        }
+        if !qr::verify(&t.qr_start_secret, scanned.seconds, scanned.code) {
+            return Err(PhoneError::WrongCode);
+        }
+        let elapsed = now.saturating_duration_since(self.created).as_secs();
+        // One second of slack forwards for clocks that tick a little differently.
+        let too_new = scanned.seconds > elapsed.saturating_add(1);
+        let too_old = elapsed.saturating_sub(scanned.seconds) > ctx.timings.qr_max_age;
+        if too_new || too_old {
+            return Err(PhoneError::QrTime { claimed: scanned.seconds, elapsed });
+        }
+        Ok(())
+    }
+
+    fn pick_up(&mut self, how: Pickup, at: Instant) {
+        let mut steps = Vec::with_capacity(3);
+        match how {
+            Pickup::Autostart => steps.push(Step::Started),
+            Pickup::App if matches!(self.req.endpoint, Endpoint::PhoneAuth | Endpoint::PhoneSign) => {
+                steps.push(Step::CallConfirm);
+            }
+            _ => {}
+        }
+        if self.req.mrtd {
+            steps.push(Step::Mrtd);
+        }
+        steps.push(Step::UserSign);
+        self.phase = Phase::Pending { steps, idx: 0 };
+        self.since = at;
+    }
+
+    fn require_outstanding(&self) -> Result<(), PhoneError> {
+        match self.phase {
+            Phase::Outstanding => Ok(()),
+            Phase::Pending { .. } => Err(PhoneError::AlreadyPickedUp),
+            _ => Err(PhoneError::NotPending),
+        }
+    }
+
+    /// The next pending step; `Err(LastStep)` at `userSign`.
+    fn advance(&mut self, at: Instant) -> Result<&'static str, PhoneError> {
+        match &mut self.phase {
+            Phase::Outstanding => Err(PhoneError::NotPickedUp),
+            Phase::Pending { steps, idx } => {
+                if *idx + 1 >= steps.len() {
+                    return Err(PhoneError::LastStep);
+                }
+                *idx += 1;
+                let hint = steps[*idx].hint();
+                self.since = at;
+                Ok(hint)
+            }
+            _ => Err(PhoneError::NotPending),
+        }
+    }
+
+    fn fail(&mut self, at: Instant, hint: &str) {
+        self.phase = Phase::Failed(hint.to_owned());
+        self.since = at;
+    }
+
+    fn complete(&mut self, at: Instant, ctx: &Ctx) {
+        match completion_data(self, ctx) {
+            Ok(data) => {
+                self.phase = Phase::Complete(Arc::new(data));
+                self.since = at;
+            }
+            Err(e) => {
+                tracing::error!(order_ref = %self.order_ref, "signing failed: {e}");
+                self.fail(at, "certificateErr");
+            }
+        }
+    }
+
+    fn view(&self) -> CollectView {
+        match &self.phase {
+            Phase::Outstanding => {
+                CollectView { status: "pending", hint: Some("outstandingTransaction".to_owned()), data: None }
+            }
+            Phase::Pending { steps, idx } => {
+                CollectView { status: "pending", hint: steps.get(*idx).map(|s| s.hint().to_owned()), data: None }
+            }
+            Phase::Complete(data) => CollectView { status: "complete", hint: None, data: Some(data.clone()) },
+            Phase::Failed(hint) => CollectView { status: "failed", hint: Some(hint.clone()), data: None },
+        }
+    }
+
+    fn info(&self) -> OrderInfo {
+        let view = self.view();
+        OrderInfo {
+            order_ref: self.order_ref.to_string(),
+            endpoint: self.req.endpoint,
+            request: self.req.raw.clone(),
+            status: view.status,
+            hint_code: view.hint,
+            completion_data: view.data.map(|d| (*d).clone()),
+            personal_number: self.req.personal_number.clone(),
+            rp_fingerprint: hex::encode(self.rp),
+            qr_start_token: self.tokens.as_ref().map(|t| t.qr_start_token.clone()),
+            qr_start_secret: self.tokens.as_ref().map(|t| t.qr_start_secret.clone()),
+            auto_start_token: self.tokens.as_ref().map(|t| t.auto_start_token.clone()),
+        }
+    }
+}
+
+/// `uhi`: a stable 28-character base64 device id per personal number.
+fn uhi(pnr: &str) -> String {
+    let d = Sha256::digest(format!("bankid-sim uhi {pnr}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&d[..21])
+}
+
+fn completion_data(order: &Order, ctx: &Ctx) -> Result<Value, String> {
+    let p = &ctx.person;
+    let pnr = order.req.personal_number.as_deref().unwrap_or(&p.personal_number);
+    let uhi = uhi(pnr);
+    let rp_name = ctx.pki.rp_display_name(&order.rp).unwrap_or("Unknown RP");
+    let func_id = match order.req.endpoint {
+        Endpoint::Auth | Endpoint::PhoneAuth => "Identification",
+        _ => "Signing",
+    };
+    let policies =
+        if order.req.policies.is_empty() { vec!["1.2.3.4.25".to_owned()] } else { order.req.policies.clone() };
+    let signed = signature::sign(
+        &ctx.pki,
+        &SignInput {
+            func_id,
+            visible: order.req.visible.as_deref(),
+            non_visible: order.req.non_visible.as_deref(),
+            rp_name,
+            policies: &policies,
+            uhi: &uhi,
+            personal_number: pnr,
+            given_name: &p.given_name,
+            surname: &p.surname,
+            now: ctx.clock.system_now(),
+        },
+    )?;
+    let ip = order.req.end_user_ip.unwrap_or(p.phone_ip);
+    let mut data = json!({
+        "user": {
+            "personalNumber": pnr,
+            "name": p.name(),
+            "givenName": p.given_name,
+            "surname": p.surname,
+        },
+        "device": { "ipAddress": ip.to_string(), "uhi": uhi },
+        "bankIdIssueDate": p.bank_id_issue_date,
+        "signature": signed.signature,
+        "ocspResponse": signed.ocsp_response,
+    });
+    if let Some(obj) = data.as_object_mut() {
+        if order.req.mrtd {
+            obj.insert("stepUp".into(), json!({ "mrtd": true }));
+        }
+        if order.req.return_risk {
+            obj.insert("risk".into(), json!("low"));
+        }
+    }
+    Ok(data)
+}
+
+fn valid_hint(hint: &str) -> bool {
+    (1..=64).contains(&hint.len()) && hint.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+type Shard<K, V> = Mutex<HashMap<K, V>>;
+
+/// All orders.
+#[derive(Debug)]
+pub(crate) struct Store {
+    orders: Vec<Shard<Uuid, Order>>,
+    /// QR start tokens and autostart tokens -> order.
+    tokens: Vec<Shard<String, Uuid>>,
+    /// Personal number -> the last order created for it (may be stale: checked on use, cleaned
+    /// by the sweeper).
+    by_pnr: Mutex<HashMap<String, Uuid>>,
+}
+
+fn shard_of(key: &[u8]) -> usize {
+    key.iter().fold(0usize, |acc, b| acc.wrapping_mul(31).wrapping_add(usize::from(*b))) % SHARDS
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self {
+            orders: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            tokens: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            by_pnr: Mutex::default(),
+        }
+    }
+}
+
+impl Store {
+    fn shard(&self, id: &Uuid) -> &Shard<Uuid, Order> {
+        &self.orders[shard_of(id.as_bytes())]
+    }
+
+    fn token_shard(&self, token: &str) -> &Shard<String, Uuid> {
+        &self.tokens[shard_of(token.as_bytes())]
+    }
+
+    fn forget_tokens(&self, tokens: &Tokens) {
+        for t in [&tokens.qr_start_token, &tokens.auto_start_token] {
+            lock(self.token_shard(t)).remove(t);
+        }
+    }
+
+    /// Stores a new order, or refuses it with `alreadyInProgress` (failing the pending order
+    /// for the same personal number with `cancelled`).
+    pub(crate) fn create(&self, ctx: &Ctx, order: Order) -> Result<(), ApiError> {
+        let id = order.order_ref;
+        let tokens = order.tokens.clone();
+        if let Some(pnr) = order.req.personal_number.clone() {
+            let mut idx = lock(&self.by_pnr);
+            if let Some(prev) = idx.get(&pnr).copied() {
+                let mut shard = lock(self.shard(&prev));
+                if let Some(o) = shard.get_mut(&prev) {
+                    let now = ctx.clock.now();
+                    if o.settle(now, ctx) && o.is_pending() {
+                        o.fail(now, "cancelled");
+                        return Err(ApiError::new(400, "alreadyInProgress", "Order already in progress for pno"));
+                    }
+                }
+            }
+            idx.insert(pnr, id);
+            lock(self.shard(&id)).insert(id, order);
+        } else {
+            lock(self.shard(&id)).insert(id, order);
+        }
+        if let Some(t) = tokens {
+            for token in [t.qr_start_token, t.auto_start_token] {
+                lock(self.token_shard(&token)).insert(token, id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a settled, live order; purges it if its time is over.
+    fn with_order<R>(&self, ctx: &Ctx, id: &Uuid, f: impl FnOnce(&mut Order, Instant) -> R) -> Option<R> {
+        let now = ctx.clock.now();
+        let dead = {
+            let mut shard = lock(self.shard(id));
+            let order = shard.get_mut(id)?;
+            if order.settle(now, ctx) {
+                return Some(f(order, now));
+            }
+            shard.remove(id)
+        };
+        if let Some(t) = dead.and_then(|o| o.tokens) {
+            self.forget_tokens(&t);
+        }
+        None
+    }
+
+    fn with_ref<R>(&self, ctx: &Ctx, order_ref: &str, f: impl FnOnce(&mut Order, Instant) -> R) -> Option<R> {
+        let id = Uuid::try_parse(order_ref).ok()?;
+        self.with_order(ctx, &id, f)
+    }
+
+    fn remove(&self, id: &Uuid) {
+        let removed = lock(self.shard(id)).remove(id);
+        if let Some(t) = removed.and_then(|o| o.tokens) {
+            self.forget_tokens(&t);
+        }
+    }
+
+    /// Collect, for the RP with certificate `rp`.
+    pub(crate) fn collect(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Result<CollectView, ApiError> {
+        self.with_ref(ctx, order_ref, |o, _| (o.rp == *rp).then(|| o.view()))
+            .flatten()
+            .ok_or_else(ApiError::no_such_order)
+    }
+
+    /// Cancel, for the RP with certificate `rp`: the order is gone afterwards.
+    pub(crate) fn cancel(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Result<(), ApiError> {
+        let id = Uuid::try_parse(order_ref).map_err(|_| ApiError::no_such_order())?;
+        match self.with_order(ctx, &id, |o, _| o.rp == *rp) {
+            Some(true) => {
+                self.remove(&id);
+                Ok(())
+            }
+            _ => Err(ApiError::no_such_order()),
+        }
+    }
+
+    /// The next queued per-order fault, if the order exists and belongs to `rp`.
+    pub(crate) fn take_fault(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Option<Fault> {
+        self.with_ref(ctx, order_ref, |o, _| if o.rp == *rp { o.faults.pop_front() } else { None }).flatten()
+    }
+
+    pub(crate) fn inject_fault(&self, ctx: &Ctx, order_ref: &str, fault: Fault, times: u32) -> Result<(), PhoneError> {
+        self.with_ref(ctx, order_ref, |o, _| {
+            let room = MAX_ORDER_FAULTS.saturating_sub(o.faults.len());
+            let n = usize::try_from(times).unwrap_or(usize::MAX).min(room);
+            o.faults.extend(std::iter::repeat_n(fault, n));
+        })
+        .ok_or(PhoneError::NoSuchOrder)
+    }
+
+    fn order_for_token(&self, token: &str) -> Option<Uuid> {
+        lock(self.token_shard(token)).get(token).copied()
+    }
+
+    pub(crate) fn scan(&self, ctx: &Ctx, content: &str) -> Result<String, PhoneError> {
+        let scanned = qr::parse(content.trim()).ok_or(PhoneError::InvalidQr)?;
+        let id = self.order_for_token(scanned.token).ok_or(PhoneError::UnknownToken)?;
+        self.with_order(ctx, &id, |o, now| {
+            o.check_qr(&scanned, now, ctx)?;
+            o.require_outstanding()?;
+            o.pick_up(Pickup::Qr, now);
+            Ok(o.order_ref.to_string())
+        })
+        .ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    pub(crate) fn use_autostart(&self, ctx: &Ctx, token: &str) -> Result<String, PhoneError> {
+        let id = self.order_for_token(token).ok_or(PhoneError::UnknownToken)?;
+        self.with_order(ctx, &id, |o, now| {
+            if o.tokens.as_ref().is_none_or(|t| t.auto_start_token != token) {
+                return Err(PhoneError::UnknownToken);
+            }
+            o.require_outstanding()?;
+            o.pick_up(Pickup::Autostart, now);
+            Ok(o.order_ref.to_string())
+        })
+        .ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    pub(crate) fn open(&self, ctx: &Ctx, order_ref: &str) -> Result<String, PhoneError> {
+        self.with_ref(ctx, order_ref, |o, now| {
+            if !o.is_pushed() {
+                return Err(PhoneError::WrongKind(o.req.endpoint));
+            }
+            o.require_outstanding()?;
+            o.pick_up(Pickup::App, now);
+            Ok(o.view().hint.unwrap_or_default())
+        })
+        .ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    pub(crate) fn advance(&self, ctx: &Ctx, order_ref: &str) -> Result<String, PhoneError> {
+        self.with_ref(ctx, order_ref, |o, now| o.advance(now).map(str::to_owned)).ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    pub(crate) fn approve(&self, ctx: &Ctx, order_ref: &str) -> Result<(), PhoneError> {
+        self.with_ref(ctx, order_ref, |o, now| {
+            match o.phase {
+                Phase::Outstanding if o.is_pushed() => o.pick_up(Pickup::App, now),
+                Phase::Outstanding => return Err(PhoneError::NotPickedUp),
+                Phase::Pending { .. } => {}
+                _ => return Err(PhoneError::NotPending),
+            }
+            o.complete(now, ctx);
+            Ok(())
+        })
+        .ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    pub(crate) fn fail(&self, ctx: &Ctx, order_ref: &str, hint: &str) -> Result<(), PhoneError> {
+        if !valid_hint(hint) {
+            return Err(PhoneError::InvalidHint);
+        }
+        self.with_ref(ctx, order_ref, |o, now| {
+            if !o.is_pending() {
+                return Err(PhoneError::NotPending);
+            }
+            o.fail(now, hint);
+            Ok(())
+        })
+        .ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    /// What the RP's screen shows now for a QR order.
+    pub(crate) fn current_qr(&self, ctx: &Ctx, order_ref: &str) -> Result<String, PhoneError> {
+        self.with_ref(ctx, order_ref, |o, now| {
+            let t = o.tokens.as_ref().ok_or(PhoneError::WrongKind(o.req.endpoint))?;
+            let secs = now.saturating_duration_since(o.created).as_secs();
+            Ok(qr::qr_content(&t.qr_start_token, &t.qr_start_secret, secs))
+        })
+        .ok_or(PhoneError::NoSuchOrder)?
+    }
+
+    pub(crate) fn info(&self, ctx: &Ctx, order_ref: &str) -> Option<OrderInfo> {
+        self.with_ref(ctx, order_ref, |o, _| o.info())
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.orders.iter().map(|s| lock(s).len()).sum()
+    }
+
+    /// Settles every order and purges the finished ones past their window.
+    pub(crate) fn sweep(&self, ctx: &Ctx) {
+        let now = ctx.clock.now();
+        for shard in &self.orders {
+            let mut dead = Vec::new();
+            lock(shard).retain(|_, o| {
+                let alive = o.settle(now, ctx);
+                if !alive {
+                    dead.extend(o.tokens.take());
+                }
+                alive
+            });
+            for t in &dead {
+                self.forget_tokens(t);
+            }
+        }
+        let mut idx = lock(&self.by_pnr);
+        idx.retain(|_, id| lock(self.shard(id)).get(id).is_some_and(Order::is_pending));
+    }
+}

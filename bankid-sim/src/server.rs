@@ -1,0 +1,410 @@
+//! The HTTPS server: TLS with client certificates, HTTP/1.1 keep-alive, routing, the `/rp/v6.0/`
+//! endpoints and fault injection.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use rustls::ServerConfig;
+use rustls::server::WebPkiClientVerifier;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::Error;
+use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault};
+use crate::orders::{CollectBody, Order};
+use crate::pki::Pki;
+use crate::simulator::SimHandle;
+use crate::validate::{self, ApiError};
+
+/// Largest accepted `/rp/` request body (sign allows 40 000 + 200 000 base64 characters).
+const MAX_BODY: usize = 512 * 1024;
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection that sends no (complete) request head for this long is closed: this is also
+/// the idle timeout of keep-alive connections.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest `Fault::Delay` honoured.
+const MAX_DELAY: Duration = Duration::from_secs(600);
+const CHARSET_DETAILS: &str = "Adding a 'charset' parameter after 'application/json' is not allowed since the MIME type 'application/json' has neither optional nor required parameters";
+
+/// The rustls server configuration: the simulator's server certificate, and client
+/// certificates verified against the RP CA, optional at the handshake (a client without one
+/// gets HTTP 401), rejected at the handshake if from any other CA.
+pub(crate) fn tls_config(pki: &Pki) -> Result<Arc<ServerConfig>, Error> {
+    let tls = |e: &dyn std::fmt::Display| Error::Tls(e.to_string());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(pki.rp_ca_der().to_vec())).map_err(|e| tls(&e))?;
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| tls(&e))?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.server_key_der().to_vec()));
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls(&e))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![CertificateDer::from(pki.server_cert_der().to_vec())], key)
+        .map_err(|e| tls(&e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A response body that can stop halfway on purpose.
+#[derive(Debug)]
+pub(crate) struct SimBody {
+    data: Option<Bytes>,
+    then_fail: bool,
+}
+
+impl SimBody {
+    pub(crate) fn full(data: impl Into<Bytes>) -> Self {
+        Self { data: Some(data.into()), then_fail: false }
+    }
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if let Some(d) = self.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(d))));
+        }
+        if std::mem::take(&mut self.then_fail) {
+            return Poll::Ready(Some(Err(io::Error::other("body truncated on purpose"))));
+        }
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && !self.then_fail
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match (&self.data, self.then_fail) {
+            (_, true) => SizeHint::default(),
+            (Some(d), false) => SizeHint::with_exact(d.len() as u64),
+            (None, false) => SizeHint::with_exact(0),
+        }
+    }
+}
+
+/// The service's error: hyper closes the connection without answering.
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+pub(crate) type Resp = Response<SimBody>;
+
+pub(crate) fn response(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let body = body.into();
+    let mut resp = Response::new(SimBody::full(body.clone()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    resp
+}
+
+pub(crate) fn json_response(status: u16, value: &impl serde::Serialize) -> Resp {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    response(status, "application/json", body)
+}
+
+pub(crate) fn error_response(e: &ApiError) -> Resp {
+    json_response(e.status, &json!({ "errorCode": e.code, "details": e.details }))
+}
+
+/// Reads a request body with a size cap and a deadline.
+pub(crate) async fn read_body(body: Incoming, limit: usize, deadline: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(ApiError::new(408, "requestTimeout", "It took too long to transmit the request")),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(ApiError::invalid("Too big content"))
+        }
+        Ok(Err(_)) => Err(ApiError::invalid("Invalid request body")),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// Accepts connections until `shutdown` fires, then lets open connections finish (at most
+/// 5 s) and stops.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    sim: SimHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    conns.spawn(connection(acceptor.clone(), tcp, sim.clone(), shutdown.clone()));
+                }
+                Err(e) => {
+                    // E.g. too many open files: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drain = async { while conns.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+    conns.shutdown().await;
+}
+
+async fn connection(acceptor: TlsAcceptor, tcp: TcpStream, sim: SimHandle, mut shutdown: watch::Receiver<bool>) {
+    let _ = tcp.set_nodelay(true);
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            return;
+        }
+        Err(_) => return,
+    };
+    let rp: Option<[u8; 32]> = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(|leaf| Sha256::digest(leaf.as_ref()).into());
+    let service = service_fn(move |req| {
+        let sim = sim.clone();
+        async move { handle(&sim, rp, req).await }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        .serve_connection(TokioIo::new(tls), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        res = conn.as_mut() => {
+            if let Err(e) = res {
+                tracing::debug!("connection ended: {e}");
+            }
+        }
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// What a fault does to a request.
+enum Action {
+    Respond(Resp),
+    Drop,
+    /// Answer normally, then spoil the answer.
+    Modify(Fault),
+    Continue,
+}
+
+async fn apply(fault: Fault) -> Action {
+    match fault {
+        Fault::Maintenance => Action::Respond(error_response(&ApiError::new(
+            503,
+            "maintenance",
+            "The service is temporarily unavailable (simulated maintenance)",
+        ))),
+        Fault::InternalError => Action::Respond(error_response(&ApiError::new(
+            500,
+            "internalError",
+            "Internal technical error (simulated)",
+        ))),
+        Fault::RequestTimeout => Action::Respond(error_response(&ApiError::new(
+            408,
+            "requestTimeout",
+            "It took too long to transmit the request (simulated)",
+        ))),
+        Fault::Html => Action::Respond(response(
+            502,
+            "text/html",
+            "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
+             <body><h1>Bad Gateway</h1><p>The proxy server received an invalid response \
+             from an upstream server (simulated by bankid-sim).</p></body></html>\n",
+        )),
+        Fault::Delay(d) => {
+            tokio::time::sleep(d.min(MAX_DELAY)).await;
+            Action::Continue
+        }
+        Fault::Drop => Action::Drop,
+        Fault::Redirect(location) => {
+            let mut resp = response(302, "text/html", "<html><body>Moved</body></html>");
+            let value = HeaderValue::try_from(location).unwrap_or_else(|_| HeaderValue::from_static(DEFAULT_REDIRECT));
+            resp.headers_mut().insert(LOCATION, value);
+            Action::Respond(resp)
+        }
+        f @ (Fault::Truncate | Fault::WrongContentType) => Action::Modify(f),
+    }
+}
+
+fn spoil(mut resp: Resp, fault: Option<Fault>) -> Resp {
+    match fault {
+        Some(Fault::WrongContentType) => {
+            resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            resp
+        }
+        Some(Fault::Truncate) => {
+            let (parts, body) = resp.into_parts();
+            let full = body.data.unwrap_or_default();
+            let half = full.slice(..full.len() / 2);
+            Response::from_parts(parts, SimBody { data: Some(half), then_fail: true })
+        }
+        _ => resp,
+    }
+}
+
+async fn handle(sim: &SimHandle, rp: Option<[u8; 32]>, req: Request<Incoming>) -> Result<Resp, DropConnection> {
+    let path = req.uri().path();
+    if path == "/sim" || path.starts_with("/sim/") {
+        return Ok(crate::simapi::handle(sim, req).await);
+    }
+    let Some(rp) = rp else {
+        return Ok(error_response(&ApiError::new(
+            401,
+            "unauthorized",
+            "A client certificate issued for the BankID RP API is required",
+        )));
+    };
+    let Some(endpoint) = path.strip_prefix("/rp/v6.0/").and_then(Endpoint::from_path) else {
+        return Ok(error_response(&ApiError::new(404, "notFound", "Not found")));
+    };
+    if req.method() != Method::POST {
+        let mut resp = error_response(&ApiError::new(405, "methodNotAllowed", "Only HTTP method POST is allowed"));
+        resp.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+        return Ok(resp);
+    }
+    let mut spoiler = None;
+    if let Some(fault) = sim.shared().faults.take(endpoint) {
+        match apply(fault).await {
+            Action::Respond(r) => return Ok(r),
+            Action::Drop => return Err(DropConnection),
+            Action::Modify(f) => spoiler = Some(f),
+            Action::Continue => {}
+        }
+    }
+    let result = rp_request(sim, rp, endpoint, req, &mut spoiler).await;
+    match result {
+        Ok(Ok(resp)) => Ok(spoil(resp, spoiler)),
+        Ok(Err(e)) => Ok(spoil(error_response(&e), spoiler)),
+        Err(drop) => Err(drop),
+    }
+}
+
+fn check_content_type(req: &Request<Incoming>) -> Result<(), ApiError> {
+    let unsupported = |d: &str| ApiError::new(415, "unsupportedMediaType", d);
+    let Some(ct) = req.headers().get(CONTENT_TYPE) else {
+        return Err(unsupported("Content-Type application/json is required"));
+    };
+    let ct = ct.to_str().map_err(|_| unsupported("Invalid Content-Type"))?;
+    if ct.to_ascii_lowercase().contains("charset") {
+        return Err(unsupported(CHARSET_DETAILS));
+    }
+    if ct.contains(';') {
+        return Err(unsupported("The MIME type 'application/json' has neither optional nor required parameters"));
+    }
+    if !ct.trim().eq_ignore_ascii_case("application/json") {
+        return Err(unsupported("Content-Type application/json is required"));
+    }
+    Ok(())
+}
+
+async fn rp_request(
+    sim: &SimHandle,
+    rp: [u8; 32],
+    endpoint: Endpoint,
+    req: Request<Incoming>,
+    spoiler: &mut Option<Fault>,
+) -> Result<Result<Resp, ApiError>, DropConnection> {
+    if let Err(e) = check_content_type(&req) {
+        return Ok(Err(e));
+    }
+    let shared = sim.shared();
+    let bytes = match read_body(req.into_body(), MAX_BODY, shared.ctx.timings.request_timeout).await {
+        Ok(b) => b,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(Err(ApiError::invalid("Invalid JSON")));
+    };
+    if endpoint.starts_order() {
+        return Ok(start(sim, rp, endpoint, body));
+    }
+    let order_ref = match validate::order_ref(&body) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    if let Some(fault) = shared.store.take_fault(&shared.ctx, &rp, order_ref) {
+        match apply(fault).await {
+            Action::Respond(r) => return Ok(Ok(r)),
+            Action::Drop => return Err(DropConnection),
+            Action::Modify(f) => *spoiler = Some(f),
+            Action::Continue => {}
+        }
+    }
+    Ok(if endpoint == Endpoint::Collect {
+        shared.store.collect(&shared.ctx, &rp, order_ref).map(|view| {
+            json_response(
+                200,
+                &CollectBody {
+                    order_ref,
+                    status: view.status,
+                    hint_code: view.hint.as_deref(),
+                    completion_data: view.data.as_deref(),
+                },
+            )
+        })
+    } else {
+        shared.store.cancel(&shared.ctx, &rp, order_ref).map(|()| json_response(200, &json!({})))
+    })
+}
+
+fn start(sim: &SimHandle, rp: [u8; 32], endpoint: Endpoint, body: Value) -> Result<Resp, ApiError> {
+    let shared = sim.shared();
+    let request = validate::start_request(endpoint, body)?;
+    let order = Order::new(rp, shared.ctx.clock.now(), request, shared.ctx.auto);
+    let order_ref = order.order_ref().to_string();
+    let answer = match order.tokens() {
+        Some(t) => json!({
+            "orderRef": order_ref,
+            "autoStartToken": t.auto_start_token,
+            "qrStartToken": t.qr_start_token,
+            "qrStartSecret": t.qr_start_secret,
+        }),
+        None => json!({ "orderRef": order_ref }),
+    };
+    shared.store.create(&shared.ctx, order)?;
+    tracing::debug!(%endpoint, order_ref, "order created");
+    Ok(json_response(200, &answer))
+}

@@ -1,0 +1,99 @@
+//! The `/sim/` control endpoints: the simulated phone and test controls over HTTP.
+
+use std::time::Duration;
+
+use http::{Method, Request};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+
+use crate::fault::{Endpoint, Fault, FaultRule};
+use crate::orders::PhoneError;
+use crate::server::{Resp, json_response, read_body};
+use crate::simulator::SimHandle;
+
+const MAX_SIM_BODY: usize = 64 * 1024;
+
+fn bad(msg: impl std::fmt::Display) -> Resp {
+    json_response(400, &json!({ "error": msg.to_string() }))
+}
+
+fn field<'a>(body: &'a Value, key: &str) -> Result<&'a str, String> {
+    body.get(key).and_then(Value::as_str).ok_or_else(|| format!("missing string field {key:?}"))
+}
+
+fn phone<T>(r: Result<T, PhoneError>, ok: impl FnOnce(T) -> Value) -> Resp {
+    match r {
+        Ok(v) => json_response(200, &ok(v)),
+        Err(e) => bad(e),
+    }
+}
+
+pub(crate) async fn handle(sim: &SimHandle, req: Request<Incoming>) -> Resp {
+    if req.method() != Method::POST {
+        return json_response(405, &json!({ "error": "use POST" }));
+    }
+    let path = req.uri().path().to_owned();
+    let deadline = sim.shared().ctx.timings.request_timeout;
+    let body = match read_body(req.into_body(), MAX_SIM_BODY, deadline).await {
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => json!({}),
+        Ok(b) => match serde_json::from_slice::<Value>(&b) {
+            Ok(v) if v.is_object() => v,
+            _ => return bad("the body must be a JSON object"),
+        },
+        Err(e) => return bad(e.details),
+    };
+    route(sim, &path, &body).unwrap_or_else(bad)
+}
+
+fn route(sim: &SimHandle, path: &str, body: &Value) -> Result<Resp, String> {
+    Ok(match path {
+        "/sim/scan" => phone(sim.scan_qr(field(body, "qr")?), |r| json!({ "orderRef": r })),
+        "/sim/autostart" => phone(sim.use_autostart(field(body, "autoStartToken")?), |r| json!({ "orderRef": r })),
+        "/sim/open" => phone(sim.open_app(field(body, "orderRef")?), |h| json!({ "hintCode": h })),
+        "/sim/advance" => phone(sim.next_step(field(body, "orderRef")?), |h| json!({ "hintCode": h })),
+        "/sim/approve" => phone(sim.approve(field(body, "orderRef")?), |()| json!({})),
+        "/sim/cancel" => phone(sim.user_cancel(field(body, "orderRef")?), |()| json!({})),
+        "/sim/fail" => phone(sim.fail_order(field(body, "orderRef")?, field(body, "hintCode")?), |()| json!({})),
+        "/sim/qr" => phone(sim.current_qr(field(body, "orderRef")?), |q| json!({ "qr": q })),
+        "/sim/order" => match sim.order(field(body, "orderRef")?) {
+            Some(info) => json_response(200, &info.to_json()),
+            None => bad(PhoneError::NoSuchOrder),
+        },
+        "/sim/fault" => fault(sim, body)?,
+        "/sim/faults/clear" => {
+            sim.clear_faults();
+            json_response(200, &json!({}))
+        }
+        "/sim/clock" => {
+            let ms = body.get("advanceMs").and_then(Value::as_u64).ok_or("missing number field \"advanceMs\"")?;
+            sim.advance_clock(Duration::from_millis(ms));
+            json_response(200, &json!({}))
+        }
+        "/sim/status" => json_response(200, &json!({ "orders": sim.order_count() })),
+        _ => json_response(404, &json!({ "error": "unknown /sim/ endpoint" })),
+    })
+}
+
+fn fault(sim: &SimHandle, body: &Value) -> Result<Resp, String> {
+    let delay = Duration::from_millis(body.get("delayMs").and_then(Value::as_u64).unwrap_or(1000));
+    let location = body.get("location").and_then(Value::as_str);
+    let fault = Fault::from_name(field(body, "fault")?, delay, location).ok_or("unknown fault")?;
+    let times = match body.get("times") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            Some(v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or("\"times\" must be a non-negative integer")?)
+        }
+    };
+    if let Some(order_ref) = body.get("orderRef").and_then(Value::as_str) {
+        return Ok(phone(sim.inject_fault(order_ref, fault, times.unwrap_or(1)), |()| json!({})));
+    }
+    let mut rule = FaultRule::new(fault);
+    if let Some(ep) = body.get("endpoint").and_then(Value::as_str) {
+        rule = rule.on(ep.parse::<Endpoint>()?);
+    }
+    if let Some(n) = times {
+        rule = rule.times(n);
+    }
+    sim.add_fault(rule);
+    Ok(json_response(200, &json!({})))
+}

@@ -1,0 +1,203 @@
+//! Faults per run and per order, and the `/sim/` control endpoints over HTTP.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bankid_core::{AuthRequest, CollectRequest, ErrorCode, Operation, UnexpectedKind};
+use bankid_sim::{Endpoint, Fault, FaultRule, qr_content};
+use common::*;
+use serde_json::json;
+
+fn ip() -> std::net::IpAddr {
+    "127.0.0.1".parse().unwrap()
+}
+
+#[tokio::test]
+async fn maintenance_n_times_then_recover() {
+    let sim = builder().fault(FaultRule::new(Fault::Maintenance).times(2)).start().await.unwrap();
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    for _ in 0..2 {
+        let err = conn.call(&cfg, &AuthRequest::new(ip())).await.unwrap_err();
+        assert_eq!(err.error_code(), Some(&ErrorCode::Maintenance));
+        assert!(err.is_retryable(bankid_core::Endpoint::Auth));
+    }
+    conn.call(&cfg, &AuthRequest::new(ip())).await.expect("recovered");
+}
+
+#[tokio::test]
+async fn faults_target_an_endpoint() {
+    let sim = builder().fault(FaultRule::new(Fault::InternalError).on(Endpoint::Collect)).start().await.unwrap();
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &AuthRequest::new(ip())).await.expect("auth is not affected");
+    for _ in 0..3 {
+        let err = conn.call(&cfg, &CollectRequest::new(&start.order_ref)).await.unwrap_err();
+        assert_eq!(err.error_code(), Some(&ErrorCode::InternalError));
+    }
+    sim.clear_faults();
+    conn.call(&cfg, &CollectRequest::new(&start.order_ref)).await.unwrap();
+}
+
+#[tokio::test]
+async fn every_kind_of_fault() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let req = || AuthRequest::new(ip()).to_http(&config(&sim)).unwrap();
+
+    sim.add_fault(FaultRule::new(Fault::RequestTimeout).times(1));
+    let err = AuthRequest::parse(conn.send(req()).await.unwrap()).unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::RequestTimeout));
+
+    sim.add_fault(FaultRule::new(Fault::Html).times(1));
+    let resp = conn.send(req()).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/html");
+    assert!(String::from_utf8_lossy(resp.body()).contains("<html>"));
+    let err = AuthRequest::parse(resp).unwrap_err();
+    assert!(matches!(err, bankid_core::Error::UnexpectedResponse(_) | bankid_core::Error::Api(_)), "{err:?}");
+
+    sim.add_fault(FaultRule::new(Fault::WrongContentType).times(1));
+    let resp = conn.send(req()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/plain");
+    let err = AuthRequest::parse(resp).unwrap_err();
+    let bankid_core::Error::UnexpectedResponse(u) = &err else { panic!("{err:?}") };
+    assert_eq!(u.kind, UnexpectedKind::ContentType);
+
+    sim.add_fault(FaultRule::new(Fault::Redirect("https://example.com/elsewhere".into())).times(1));
+    let resp = conn.send(req()).await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.headers()["location"], "https://example.com/elsewhere");
+    assert!(AuthRequest::parse(resp).is_err());
+
+    sim.add_fault(FaultRule::new(Fault::Delay(Duration::from_millis(300))).times(1));
+    let t = Instant::now();
+    conn.call(&cfg, &AuthRequest::new(ip())).await.expect("a delay, then a normal answer");
+    assert!(t.elapsed() >= Duration::from_millis(300));
+
+    sim.add_fault(FaultRule::new(Fault::Truncate).times(1));
+    assert!(conn.send(req()).await.is_err(), "truncated body is an error for the client");
+    let mut conn = connect(&sim, Some(0)).await;
+
+    sim.add_fault(FaultRule::new(Fault::Drop).times(1));
+    assert!(conn.send(req()).await.is_err(), "no answer at all");
+    let mut conn = connect(&sim, Some(0)).await;
+    conn.call(&cfg, &AuthRequest::new(ip())).await.expect("the server is fine afterwards");
+}
+
+#[tokio::test]
+async fn per_order_faults_hit_only_that_order() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let a = conn.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let b = conn.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    sim.inject_fault(&a.order_ref, Fault::Maintenance, 2).unwrap();
+    for _ in 0..2 {
+        let err = conn.call(&cfg, &CollectRequest::new(&a.order_ref)).await.unwrap_err();
+        assert_eq!(err.error_code(), Some(&ErrorCode::Maintenance));
+        conn.call(&cfg, &CollectRequest::new(&b.order_ref)).await.expect("other orders unaffected");
+    }
+    conn.call(&cfg, &CollectRequest::new(&a.order_ref)).await.expect("recovered");
+    // Another RP's requests do not consume the fault.
+    sim.inject_fault(&a.order_ref, Fault::InternalError, 1).unwrap();
+    let mut rp2 = connect(&sim, Some(1)).await;
+    let err = rp2.call(&cfg, &CollectRequest::new(&a.order_ref)).await.unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::InvalidParameters));
+    let err = conn.call(&cfg, &CollectRequest::new(&a.order_ref)).await.unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::InternalError));
+    // A per-order drop.
+    sim.inject_fault(&a.order_ref, Fault::Drop, 1).unwrap();
+    let req = CollectRequest::new(&a.order_ref).to_http(&cfg).unwrap();
+    assert!(conn.send(req).await.is_err());
+    assert!(sim.inject_fault("no-such-order", Fault::Drop, 1).is_err());
+}
+
+#[tokio::test]
+async fn the_sim_http_endpoints_drive_the_phone() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut rp = connect(&sim, Some(0)).await;
+    // The phone needs no client certificate.
+    let mut phone = connect(&sim, None).await;
+    let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let r = json!({"orderRef": start.order_ref});
+
+    let (s, v) = phone.post("/sim/qr", &r).await;
+    assert_eq!(s, 200);
+    let qr = v["qr"].as_str().unwrap().to_owned();
+    assert!(qr.starts_with(&format!("bankid.{}.", start.qr_start_token)));
+    let (s, v) = phone.post("/sim/scan", &json!({"qr": "bankid.nope"})).await;
+    assert_eq!((s, v["error"].as_str().unwrap()), (400, "not a BankID QR code"));
+    let (s, v) = phone.post("/sim/scan", &json!({"qr": qr})).await;
+    assert_eq!((s, v["orderRef"].as_str().unwrap()), (200, start.order_ref.as_str()));
+    let (s, v) = phone.post("/sim/order", &r).await;
+    assert_eq!((s, v["hintCode"].as_str().unwrap()), (200, "userSign"));
+    assert_eq!(v["request"]["endUserIp"], "127.0.0.1");
+    let (s, _) = phone.post("/sim/approve", &r).await;
+    assert_eq!(s, 200);
+    let (_, v) = phone.post("/sim/order", &r).await;
+    assert_eq!(v["status"], "complete");
+    assert_eq!(v["completionData"]["user"]["personalNumber"], "198001019994");
+
+    // autostart, advance, fail, cancel.
+    let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let r = json!({"orderRef": start.order_ref});
+    let (s, _) = phone.post("/sim/autostart", &json!({"autoStartToken": start.auto_start_token})).await;
+    assert_eq!(s, 200);
+    let (_, v) = phone.post("/sim/advance", &r).await;
+    assert_eq!(v["hintCode"], "userSign");
+    let (s, _) = phone.post("/sim/fail", &json!({"orderRef": start.order_ref, "hintCode": "certificateErr"})).await;
+    assert_eq!(s, 200);
+    let (_, v) = phone.post("/sim/order", &r).await;
+    assert_eq!((v["status"].as_str(), v["hintCode"].as_str()), (Some("failed"), Some("certificateErr")));
+    let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let (s, _) = phone.post("/sim/cancel", &json!({"orderRef": start.order_ref})).await;
+    assert_eq!(s, 200);
+    let (_, v) = phone.post("/sim/order", &json!({"orderRef": start.order_ref})).await;
+    assert_eq!(v["hintCode"], "userCancel");
+
+    // Phone orders: open.
+    let p = rp.call(&cfg, &bankid_core::PhoneAuthRequest::new(PNR, bankid_core::CallInitiator::Rp)).await.unwrap();
+    let (_, v) = phone.post("/sim/open", &json!({"orderRef": p.order_ref})).await;
+    assert_eq!(v["hintCode"], "userCallConfirm");
+
+    // Faults over HTTP: per order, and per run on one endpoint.
+    let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let (s, _) =
+        phone.post("/sim/fault", &json!({"fault": "maintenance", "times": 1, "orderRef": start.order_ref})).await;
+    assert_eq!(s, 200);
+    let err = rp.call(&cfg, &CollectRequest::new(&start.order_ref)).await.unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::Maintenance));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "internalError", "endpoint": "auth", "times": 1})).await;
+    assert_eq!(s, 200);
+    let err = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::InternalError));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "html"})).await;
+    assert_eq!(s, 200);
+    assert!(rp.call(&cfg, &AuthRequest::new(ip())).await.is_err());
+    let (s, _) = phone.post("/sim/faults/clear", &json!({})).await;
+    assert_eq!(s, 200);
+    rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let (s, v) = phone.post("/sim/fault", &json!({"fault": "explode"})).await;
+    assert_eq!((s, v["error"].as_str().unwrap()), (400, "unknown fault"));
+
+    // The clock, and status.
+    let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let (s, _) = phone.post("/sim/clock", &json!({"advanceMs": 31_000})).await;
+    assert_eq!(s, 200);
+    let (_, v) = phone.post("/sim/order", &json!({"orderRef": start.order_ref})).await;
+    assert_eq!(v["hintCode"], "startFailed");
+    let stale = qr_content(&start.qr_start_token, &start.qr_start_secret, 31);
+    let (s, _) = phone.post("/sim/scan", &json!({"qr": stale})).await;
+    assert_eq!(s, 400);
+    let (s, v) = phone.post("/sim/status", &json!({})).await;
+    assert_eq!(s, 200);
+    assert!(v["orders"].as_u64().unwrap() >= 5);
+    let (s, _) = phone.post("/sim/nope", &json!({})).await;
+    assert_eq!(s, 404);
+    let req = http::Request::builder().method("GET").uri("/sim/status").body(Vec::new()).unwrap();
+    assert_eq!(phone.send(req).await.unwrap().status(), 405);
+}

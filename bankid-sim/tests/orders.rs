@@ -1,0 +1,390 @@
+//! Order life on the server's clock, the simulated phone, auto mode and completion data.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bankid_core::{
+    AuthRequest, CallInitiator, CollectRequest, CollectResponse, CollectStatus, CompletionData, ErrorCode, Event,
+    FailedHintCode, Operation, Order, OrderRequest, PendingHintCode, PhoneAuthRequest, PhoneSignRequest, Requirement,
+    Risk, SignRequest, StartMode,
+};
+use bankid_sim::{PhoneError, Timings, qr_content};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use common::*;
+use sha2::{Digest, Sha256};
+
+const IP: &str = "192.0.2.44";
+
+async fn collect(
+    conn: &mut Conn,
+    cfg: &bankid_core::Config,
+    order_ref: &str,
+) -> Result<CollectResponse, bankid_core::Error> {
+    conn.call(cfg, &CollectRequest::new(order_ref)).await
+}
+
+async fn status(conn: &mut Conn, cfg: &bankid_core::Config, order_ref: &str) -> CollectStatus {
+    collect(conn, cfg, order_ref).await.expect("collect").status
+}
+
+fn pending(h: PendingHintCode) -> CollectStatus {
+    CollectStatus::Pending { hint_code: h }
+}
+
+fn failed(h: FailedHintCode) -> CollectStatus {
+    CollectStatus::Failed { hint_code: h }
+}
+
+fn complete(s: CollectStatus) -> CompletionData {
+    match s {
+        CollectStatus::Complete(d) => *d,
+        other => panic!("expected complete, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn qr_scan_then_approve_completes_with_real_looking_data() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn
+        .call(
+            &cfg,
+            &SignRequest::new(IP.parse().unwrap(), "Jag godkänner")
+                .user_non_visible_data(b"secret".to_vec())
+                .return_risk(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::OutstandingTransaction));
+    // Approving before the QR is scanned is refused.
+    assert_eq!(sim.approve(&start.order_ref), Err(PhoneError::NotPickedUp));
+    let qr = qr_content(&start.qr_start_token, &start.qr_start_secret, 0);
+    assert_eq!(sim.scan_qr(&qr).unwrap(), start.order_ref);
+    assert_eq!(sim.scan_qr(&qr), Err(PhoneError::AlreadyPickedUp));
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::UserSign));
+    sim.approve(&start.order_ref).unwrap();
+    let data = complete(status(&mut conn, &cfg, &start.order_ref).await);
+    assert_eq!(data.user.personal_number, "198001019994");
+    assert_eq!(data.user.name, "Tessa Testsson");
+    assert_eq!(data.user.given_name, "Tessa");
+    assert_eq!(data.user.surname, "Testsson");
+    assert_eq!(data.device.ip_address, IP);
+    assert!(data.device.uhi.as_deref().is_some_and(|u| u.len() == 28));
+    assert_eq!(data.bank_id_issue_date, "2023-11-29Z");
+    assert_eq!(data.risk, Some(Risk::Low));
+    assert_eq!(data.step_up, None);
+    assert!(!data.ocsp_response_der().unwrap().is_empty());
+
+    // The signature carries exactly the base64 the RP sent, with valid SHA-256 reference digests.
+    let info = sim.order(&start.order_ref).unwrap();
+    let sent_visible = info.request["userVisibleData"].as_str().unwrap().to_owned();
+    let sent_non_visible = info.request["userNonVisibleData"].as_str().unwrap().to_owned();
+    assert_eq!(B64.decode(&sent_visible).unwrap(), "Jag godkänner".as_bytes());
+    let xml = String::from_utf8(data.signature_xml().unwrap()).unwrap();
+    assert!(
+        xml.contains(&format!("<usrVisibleData charset=\"UTF-8\" visible=\"wysiwys\">{sent_visible}</usrVisibleData>"))
+    );
+    assert!(xml.contains(&format!("<usrNonVisibleData>{sent_non_visible}</usrNonVisibleData>")));
+    assert!(xml.contains("<funcId>Signing</funcId>"));
+    let element = |open: &str, close: &str| {
+        let i = xml.find(open).unwrap();
+        let j = xml[i..].find(close).unwrap() + i + close.len();
+        xml[i..j].to_owned()
+    };
+    let signed_info = element("<SignedInfo", "</SignedInfo>");
+    for part in [element("<bankIdSignedData", "</bankIdSignedData>"), element("<KeyInfo", "</KeyInfo>")] {
+        let digest = B64.encode(Sha256::digest(part.as_bytes()));
+        assert!(signed_info.contains(&format!("<DigestValue>{digest}</DigestValue>")));
+    }
+    assert!(xml.contains("<SignatureValue>"));
+    assert_eq!(xml.matches("<X509Certificate>").count(), 3);
+    // Completed orders stay collectable (more than once) for 3 minutes, then they are gone.
+    sim.advance_clock(Duration::from_secs(179));
+    complete(status(&mut conn, &cfg, &start.order_ref).await);
+    sim.advance_clock(Duration::from_secs(2));
+    let err = collect(&mut conn, &cfg, &start.order_ref).await.unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::InvalidParameters));
+    assert_eq!(sim.order_count(), 0, "purged on access");
+}
+
+#[tokio::test]
+async fn qr_checks_token_hmac_and_age() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    let (token, secret) = (&start.qr_start_token, &start.qr_start_secret);
+    assert_eq!(sim.scan_qr("https://example.com"), Err(PhoneError::InvalidQr));
+    assert_eq!(
+        sim.scan_qr(&qr_content("67df3917-fa0d-44e5-b327-edcc928297f8", secret, 0)),
+        Err(PhoneError::UnknownToken)
+    );
+    assert_eq!(sim.scan_qr(&qr_content(token, "wrong-secret", 0)), Err(PhoneError::WrongCode));
+    // Claims a second that is wrong for its code.
+    let code = qr_content(token, secret, 0);
+    let forged = code.replacen(".0.", ".1.", 1);
+    assert_eq!(sim.scan_qr(&forged), Err(PhoneError::WrongCode));
+    // From the future.
+    assert!(matches!(sim.scan_qr(&qr_content(token, secret, 9)), Err(PhoneError::QrTime { claimed: 9, .. })));
+    // Too old: 10 s later, the code for second 0 is refused, the current one is accepted.
+    sim.advance_clock(Duration::from_secs(10));
+    assert!(matches!(sim.scan_qr(&code), Err(PhoneError::QrTime { claimed: 0, elapsed: 10 })));
+    assert_eq!(sim.current_qr(&start.order_ref).unwrap(), qr_content(token, secret, 10));
+    sim.scan_qr(&qr_content(token, secret, 8)).expect("2 s old is fine");
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::UserSign));
+}
+
+#[tokio::test]
+async fn bankid_cores_qr_codes_are_accepted_by_the_simulated_phone() {
+    // The simulator is an independent oracle for bankid-core's QR generator.
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    let t0 = Instant::now();
+    let mut order = Order::new(&start, StartMode::Qr, t0);
+    let mut seen = Vec::new();
+    let mut now = t0;
+    let mut user = None;
+    let deadline = t0 + Duration::from_secs(20);
+    while !order.is_finished() && now < deadline {
+        if let Some(OrderRequest::Collect(c)) = order.poll_request(now) {
+            let resp = conn.send(c.to_http(&cfg).unwrap()).await.unwrap();
+            order.handle_response(now, resp);
+        }
+        while let Some(ev) = order.poll_event() {
+            match ev {
+                Event::QrChanged(content) => {
+                    seen.push(content.clone());
+                    // The phone scans the third QR code it sees.
+                    if seen.len() == 3 {
+                        sim.scan_qr(&content).expect("core's QR code passes the simulator's check");
+                    }
+                }
+                Event::Progress { hint_code: PendingHintCode::UserSign, .. } => sim.approve(&start.order_ref).unwrap(),
+                Event::Completed(data) => user = Some(data.user),
+                Event::Progress { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let next = order.poll_timeout().unwrap_or(now + Duration::from_millis(100));
+        tokio::time::sleep_until(next.into()).await;
+        now = Instant::now();
+    }
+    assert_eq!(user.expect("completed").personal_number, "198001019994");
+    assert!(seen.len() >= 3);
+}
+
+#[tokio::test]
+async fn autostart_passes_started_then_user_sign() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn
+        .call(&cfg, &AuthRequest::new(IP.parse().unwrap()).requirement(Requirement::new().mrtd(true)))
+        .await
+        .unwrap();
+    assert_eq!(sim.use_autostart("nope"), Err(PhoneError::UnknownToken));
+    assert_eq!(sim.use_autostart(&start.qr_start_token), Err(PhoneError::UnknownToken));
+    sim.use_autostart(&start.auto_start_token).unwrap();
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::Started));
+    assert_eq!(sim.next_step(&start.order_ref).unwrap(), "userMrtd");
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::UserMrtd));
+    assert_eq!(sim.next_step(&start.order_ref).unwrap(), "userSign");
+    assert_eq!(sim.next_step(&start.order_ref), Err(PhoneError::LastStep));
+    sim.approve(&start.order_ref).unwrap();
+    let data = complete(status(&mut conn, &cfg, &start.order_ref).await);
+    assert_eq!(data.step_up.as_ref().and_then(|s| s.mrtd), Some(true));
+    assert_eq!(data.risk, None);
+    let xml = String::from_utf8(data.signature_xml().unwrap()).unwrap();
+    assert!(xml.contains("<funcId>Identification</funcId>"));
+    assert!(!xml.contains("usrVisibleData"));
+    assert_eq!(sim.approve(&start.order_ref), Err(PhoneError::NotPending));
+}
+
+#[tokio::test]
+async fn phone_orders_pass_user_call_confirm_and_complete_with_their_personal_number() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &PhoneSignRequest::new(PNR2, CallInitiator::Rp, "Avtal")).await.unwrap();
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::OutstandingTransaction));
+    assert_eq!(sim.open_app(&start.order_ref).unwrap(), "userCallConfirm");
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::UserCallConfirm));
+    assert_eq!(sim.next_step(&start.order_ref).unwrap(), "userSign");
+    sim.approve(&start.order_ref).unwrap();
+    let data = complete(status(&mut conn, &cfg, &start.order_ref).await);
+    assert_eq!(data.user.personal_number, PNR2);
+    assert_eq!(data.device.ip_address, "192.0.2.10", "phone orders report the phone's address");
+
+    // Declined call.
+    let start = conn.call(&cfg, &PhoneAuthRequest::new(PNR, CallInitiator::User)).await.unwrap();
+    assert!(matches!(sim.scan_qr("bankid.x.0.0"), Err(PhoneError::InvalidQr)));
+    sim.open_app(&start.order_ref).unwrap();
+    sim.fail_order(&start.order_ref, "userDeclinedCall").unwrap();
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, failed(FailedHintCode::UserDeclinedCall));
+}
+
+#[tokio::test]
+async fn start_failed_after_30_seconds_and_failed_orders_live_5_minutes() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.advance_clock(Duration::from_secs(29));
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::OutstandingTransaction));
+    sim.advance_clock(Duration::from_secs(2));
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, failed(FailedHintCode::StartFailed));
+    assert!(matches!(
+        sim.scan_qr(&qr_content(&start.qr_start_token, &start.qr_start_secret, 31)),
+        Err(PhoneError::NotPending)
+    ));
+    sim.advance_clock(Duration::from_secs(298));
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, failed(FailedHintCode::StartFailed));
+    sim.advance_clock(Duration::from_secs(2));
+    assert!(collect(&mut conn, &cfg, &start.order_ref).await.is_err());
+
+    // Picked up but never finished: expiredTransaction (3 min after creation).
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.use_autostart(&start.auto_start_token).unwrap();
+    sim.advance_clock(Duration::from_secs(181));
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, failed(FailedHintCode::ExpiredTransaction));
+}
+
+#[tokio::test]
+async fn user_cancel_and_any_hint_code() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let a = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.user_cancel(&a.order_ref).unwrap();
+    assert_eq!(status(&mut conn, &cfg, &a.order_ref).await, failed(FailedHintCode::UserCancel));
+    let b = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.fail_order(&b.order_ref, "somethingNew2030").unwrap();
+    assert_eq!(status(&mut conn, &cfg, &b.order_ref).await, failed(FailedHintCode::Unknown("somethingNew2030".into())));
+    assert_eq!(sim.fail_order(&b.order_ref, "certificateErr"), Err(PhoneError::NotPending));
+    assert_eq!(sim.fail_order(&b.order_ref, "bad hint!"), Err(PhoneError::InvalidHint));
+    assert_eq!(sim.fail_order("nope", "certificateErr"), Err(PhoneError::NoSuchOrder));
+}
+
+#[tokio::test]
+async fn already_in_progress_cancels_the_first_order() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let first = conn
+        .call(&cfg, &AuthRequest::new(IP.parse().unwrap()).requirement(Requirement::new().personal_number(PNR)))
+        .await
+        .unwrap();
+    // Same pno through another endpoint and another RP.
+    let mut rp2 = connect(&sim, Some(1)).await;
+    let err = rp2.call(&cfg, &PhoneAuthRequest::new(PNR, CallInitiator::User)).await.unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::AlreadyInProgress));
+    let bankid_core::Error::Api(api) = &err else { panic!("{err:?}") };
+    assert_eq!(api.details, "Order already in progress for pno");
+    assert_eq!(status(&mut conn, &cfg, &first.order_ref).await, failed(FailedHintCode::Cancelled));
+    // The first one is no longer pending, so a new order goes through and completes with that pno.
+    let third = rp2.call(&cfg, &PhoneAuthRequest::new(PNR, CallInitiator::User)).await.unwrap();
+    sim.approve(&third.order_ref).unwrap();
+    let data = complete(status(&mut rp2, &cfg, &third.order_ref).await);
+    assert_eq!(data.user.personal_number, PNR);
+    // Orders without a personal number never conflict.
+    for _ in 0..3 {
+        conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn cancel_then_collect_is_no_such_order() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    conn.call(&cfg, &bankid_core::CancelRequest::new(&start.order_ref)).await.unwrap();
+    let err = collect(&mut conn, &cfg, &start.order_ref).await.unwrap_err();
+    let bankid_core::Error::Api(api) = &err else { panic!("{err:?}") };
+    assert_eq!((api.code.clone(), api.details.as_str()), (ErrorCode::InvalidParameters, "No such order"));
+    // Cancelling again is invalidParameters too; the tokens are gone.
+    assert!(conn.call(&cfg, &bankid_core::CancelRequest::new(&start.order_ref)).await.is_err());
+    assert_eq!(sim.use_autostart(&start.auto_start_token), Err(PhoneError::UnknownToken));
+}
+
+#[tokio::test]
+async fn auto_mode_scans_and_approves_every_order() {
+    let sim = builder().auto_approve(Some(Duration::from_millis(300))).start().await.unwrap();
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    let phone = conn.call(&cfg, &PhoneAuthRequest::new(PNR, CallInitiator::Rp)).await.unwrap();
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::OutstandingTransaction));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, pending(PendingHintCode::UserSign));
+    assert_eq!(status(&mut conn, &cfg, &phone.order_ref).await, pending(PendingHintCode::UserCallConfirm));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    complete(status(&mut conn, &cfg, &start.order_ref).await);
+    // With the virtual clock, too.
+    sim.advance_clock(Duration::from_secs(1));
+    assert_eq!(complete(status(&mut conn, &cfg, &phone.order_ref).await).user.personal_number, PNR);
+
+    // Zero delay: complete at once (load runs).
+    let fast = builder().auto_approve(Some(Duration::ZERO)).start().await.unwrap();
+    let mut conn = connect(&fast, Some(0)).await;
+    let cfg = config(&fast);
+    let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    complete(status(&mut conn, &cfg, &start.order_ref).await);
+}
+
+#[tokio::test]
+async fn finished_orders_are_purged_so_memory_stays_bounded() {
+    let mut timings = Timings::default();
+    timings.sweep_interval = Duration::from_millis(20);
+    let sim = builder().timings(timings).start().await.unwrap();
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let mut refs = Vec::new();
+    for _ in 0..2_000 {
+        refs.push(conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap().order_ref);
+    }
+    assert_eq!(sim.order_count(), 2_000);
+    for r in refs.iter().take(500) {
+        sim.user_cancel(r).unwrap();
+    }
+    // 30 s: the rest fail with startFailed; 5 min after failing, all are purged by the sweeper.
+    sim.advance_clock(Duration::from_secs(31));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(sim.order_count(), 2_000, "failed orders stay collectable");
+    sim.advance_clock(Duration::from_secs(301));
+    let t = Instant::now();
+    while sim.order_count() > 0 && t.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sim.order_count(), 0, "the background sweeper purged everything");
+}
+
+#[tokio::test]
+async fn thousands_of_concurrent_orders_over_many_connections() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut tasks = Vec::new();
+    for c in 0..16 {
+        let (sim, cfg) = (sim.handle(), cfg.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = connect(&sim, Some(c % 2)).await;
+            for _ in 0..150 {
+                let s = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+                conn.call(&cfg, &CollectRequest::new(&s.order_ref)).await.unwrap();
+                sim.scan_qr(&sim.current_qr(&s.order_ref).unwrap()).unwrap();
+                sim.approve(&s.order_ref).unwrap();
+                let r = conn.call(&cfg, &CollectRequest::new(&s.order_ref)).await.unwrap();
+                assert!(matches!(r.status, CollectStatus::Complete(_)));
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(sim.order_count(), 16 * 150);
+}
