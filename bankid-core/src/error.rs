@@ -188,6 +188,42 @@ pub enum TransportErrorKind {
     Other,
 }
 
+impl TransportErrorKind {
+    /// The kind told by the first telling error in `error`'s chain of sources, for transports
+    /// whose errors wrap others: a `rustls::Error` anywhere (even inside an `io::Error`) is
+    /// [`Tls`](Self::Tls); an `io::Error` that timed out is [`Timeout`](Self::Timeout), one
+    /// that could not reach the server [`Connect`](Self::Connect), any other [`Io`](Self::Io).
+    /// `None` when nothing in the chain tells.
+    #[must_use]
+    pub fn from_error_chain(error: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        use std::io::ErrorKind;
+        let mut kind = None;
+        let mut next = Some(error);
+        while let Some(error) = next {
+            #[cfg(feature = "rustls")]
+            if error.is::<rustls::Error>() {
+                return Some(Self::Tls);
+            }
+            next = error.source();
+            if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                if kind.is_none() {
+                    kind = Some(match io.kind() {
+                        ErrorKind::TimedOut | ErrorKind::WouldBlock => Self::Timeout,
+                        ErrorKind::ConnectionRefused
+                        | ErrorKind::AddrNotAvailable
+                        | ErrorKind::HostUnreachable
+                        | ErrorKind::NetworkUnreachable => Self::Connect,
+                        _ => Self::Io,
+                    });
+                }
+                // `io::Error::source` skips the error it wraps; look at that one too.
+                next = io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)).or(next);
+            }
+        }
+        kind
+    }
+}
+
 impl fmt::Display for TransportErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -249,4 +285,32 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         end -= 1;
     }
     text[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_chains_tell_their_kind() {
+        let io = |kind| std::io::Error::new(kind, "x");
+        assert_eq!(
+            TransportErrorKind::from_error_chain(&io(std::io::ErrorKind::TimedOut)),
+            Some(TransportErrorKind::Timeout)
+        );
+        assert_eq!(
+            TransportErrorKind::from_error_chain(&io(std::io::ErrorKind::ConnectionRefused)),
+            Some(TransportErrorKind::Connect)
+        );
+        assert_eq!(
+            TransportErrorKind::from_error_chain(&io(std::io::ErrorKind::BrokenPipe)),
+            Some(TransportErrorKind::Io)
+        );
+        assert_eq!(TransportErrorKind::from_error_chain(&fmt::Error), None);
+        #[cfg(feature = "rustls")]
+        {
+            let tls = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+            assert_eq!(TransportErrorKind::from_error_chain(&tls), Some(TransportErrorKind::Tls));
+        }
+    }
 }

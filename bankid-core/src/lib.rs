@@ -134,7 +134,7 @@ pub use error::{
     UnexpectedResponse,
 };
 pub use messages::{Language, Messages, Rfa};
-pub use order::{CancelReason, Event, Order, OrderOptions, OrderRequest, OrderStart};
+pub use order::{Action, CancelReason, Event, Order, OrderOptions, OrderRequest, OrderStart};
 pub use request::{
     AppData, AuthRequest, CancelRequest, CollectRequest, DeviceData, Money, Operation, OtherPaymentRequest,
     PaymentRequest, PhoneAuthRequest, PhoneSignRequest, Recipient, Requirement, SignRequest, UserVisibleTransaction,

@@ -214,6 +214,25 @@ impl Event {
     }
 }
 
+/// What a driver must do next; see [`Order::drive`].
+#[derive(Debug)]
+pub enum Action {
+    /// Hand this event to the caller; the order goes on.
+    Event(Event),
+    /// Send this request and hand the result to [`Order::handle_result`].
+    Send {
+        /// The request.
+        request: http::Request<Vec<u8>>,
+        /// Its endpoint. A collect may be abandoned (after [`Order::cancel`]); a cancel may not.
+        endpoint: Endpoint,
+    },
+    /// Nothing to do before this instant (or before the caller cancels).
+    Sleep(Instant),
+    /// The final event: the order is over. Later calls return
+    /// [`Event::Error`] with [`Error::InvalidInput`] for the field `order`.
+    Done(Event),
+}
+
 /// The next request an [`Order`] wants sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -473,6 +492,70 @@ impl Order {
                 self.finish_cancel(error);
             }
             None => {}
+        }
+    }
+
+    /// One turn of a driver loop: the next event, request or sleep. This is the whole loop
+    /// of a transport:
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use bankid_core::{Config, Event, TransportError, order::{Action, Order}};
+    /// # fn send(_: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+    /// #     Ok(http::Response::builder().status(200).header("content-type", "application/json")
+    /// #         .body(br#"{"orderRef":"o","status":"failed","hintCode":"userCancel"}"#.to_vec()).unwrap())
+    /// # }
+    /// # let start = serde_json::from_str(r#"{"orderRef":"o","autoStartToken":"a","qrStartToken":"q","qrStartSecret":"s"}"#).unwrap();
+    /// # let config = Config::test();
+    /// let mut order = Order::new(&start, bankid_core::StartMode::Qr, Instant::now());
+    /// let last = loop {
+    ///     match order.drive(Instant::now(), &config) {
+    ///         Action::Event(event) => println!("{event:?}"), // call order.cancel() to stop
+    ///         Action::Send { request, .. } => order.handle_result(Instant::now(), send(request)),
+    ///         Action::Sleep(until) => std::thread::sleep(until.saturating_duration_since(Instant::now())),
+    ///         Action::Done(event) => break event,
+    ///     }
+    /// };
+    /// assert!(matches!(last, Event::Failed { .. }));
+    /// ```
+    pub fn drive(&mut self, now: Instant, config: &Config) -> Action {
+        if let Some(event) = self.poll_event() {
+            if event.is_final() {
+                return Action::Done(event);
+            }
+            return Action::Event(event);
+        }
+        if let Some(request) = self.poll_request(now) {
+            let endpoint = request.endpoint();
+            match request.to_http(config) {
+                Ok(request) => return Action::Send { request, endpoint },
+                Err(error) => {
+                    self.finish(Event::Error(error));
+                    return self.drive(now, config);
+                }
+            }
+        }
+        match self.poll_timeout() {
+            Some(until) => Action::Sleep(until),
+            // Finished and drained: the final event was handed out already.
+            None if self.is_finished() => Action::Done(Event::Error(
+                crate::error::InvalidInput::new("order", "has already ended; its final event was returned").into(),
+            )),
+            // Only the response to the request in flight can move the order on; that request
+            // was abandoned by the driver without handing in a result.
+            None => {
+                self.handle_transport_error(now, TransportError::from_kind(crate::TransportErrorKind::Other));
+                self.drive(now, config)
+            }
+        }
+    }
+
+    /// Hands in the outcome of the request [`Order::poll_request`] (or [`Order::drive`])
+    /// returned last: the response, whatever its status, or the transport's failure.
+    pub fn handle_result<B: AsRef<[u8]>>(&mut self, now: Instant, result: Result<http::Response<B>, TransportError>) {
+        match result {
+            Ok(response) => self.handle_response(now, response),
+            Err(error) => self.handle_transport_error(now, error),
         }
     }
 

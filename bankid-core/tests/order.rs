@@ -334,3 +334,40 @@ fn a_slow_collect_answer_still_keeps_one_second_between_collects() {
     assert!(sent.windows(2).all(|w| w[1] - w[0] >= secs(1)), "{sent:?}");
     assert!(sent.windows(2).all(|w| w[1] - w[0] == Duration::from_millis(2_500)), "{sent:?}");
 }
+
+#[test]
+fn drive_runs_a_whole_flow_and_reports_misuse_after_the_end() {
+    use bankid_core::Action;
+    let config = Config::test();
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut order = Order::new(&start(), StartMode::Qr, t0);
+    let (mut sends, mut events) = (0, 0);
+    let last = loop {
+        match order.drive(now, &config) {
+            Action::Event(_) => events += 1,
+            Action::Send { request, endpoint } => {
+                assert_eq!(endpoint, bankid_core::Endpoint::Collect);
+                assert!(request.uri().path().ends_with("/collect"));
+                sends += 1;
+                let response = if sends < 3 { pending("outstandingTransaction") } else { complete() };
+                order.handle_result(now, Ok(response));
+            }
+            Action::Sleep(until) => {
+                assert!(until >= now);
+                now = until;
+            }
+            Action::Done(event) => break event,
+        }
+    };
+    assert!(matches!(last, Event::Completed(_)));
+    assert_eq!(sends, 3);
+    assert!(events >= 5, "QR codes and progress");
+    assert!(matches!(order.drive(now, &config), Action::Done(Event::Error(Error::InvalidInput(_)))));
+
+    // A driver that stops waiting for a cancel's answer still gets a final event.
+    let mut order = Order::new(&start(), StartMode::Qr, t0);
+    order.cancel();
+    while let Action::Event(_) = order.drive(t0, &config) {}
+    assert!(matches!(order.drive(t0, &config), Action::Done(Event::Cancelled { error: Some(_), .. })));
+}
