@@ -519,6 +519,8 @@ impl Order {
     /// assert!(matches!(last, Event::Failed { .. }));
     /// ```
     pub fn drive(&mut self, now: Instant, config: &Config) -> Action {
+        // Advance time first, so that a QR change or the deadline due now is handed out now.
+        self.tick(now);
         if let Some(event) = self.poll_event() {
             if event.is_final() {
                 return Action::Done(event);

@@ -342,10 +342,15 @@ fn drive_runs_a_whole_flow_and_reports_misuse_after_the_end() {
     let t0 = Instant::now();
     let mut now = t0;
     let mut order = Order::new(&start(), StartMode::Qr, t0);
-    let (mut sends, mut events) = (0, 0);
+    let (mut sends, mut events, mut qr_seen) = (0, 0, vec![]);
     let last = loop {
         match order.drive(now, &config) {
-            Action::Event(_) => events += 1,
+            Action::Event(event) => {
+                events += 1;
+                if let Event::QrChanged(_) = event {
+                    qr_seen.push(now);
+                }
+            }
             Action::Send { request, endpoint } => {
                 assert_eq!(endpoint, bankid_core::Endpoint::Collect);
                 assert!(request.uri().path().ends_with("/collect"));
@@ -362,6 +367,11 @@ fn drive_runs_a_whole_flow_and_reports_misuse_after_the_end() {
     };
     assert!(matches!(last, Event::Completed(_)));
     assert_eq!(sends, 3);
+    // Each QR change is handed out at its second, not a turn later.
+    for (second, at) in qr_seen.iter().enumerate() {
+        assert_eq!(*at, t0 + secs(second as u64), "QR {second}");
+    }
+    assert_eq!(qr_seen.len(), 5);
     assert!(events >= 5, "QR codes and progress");
     assert!(matches!(order.drive(now, &config), Action::Done(Event::Error(Error::InvalidInput(_)))));
 

@@ -140,9 +140,15 @@ impl SimArgs {
         let config = self.to_config()?;
         let dir = config.pki_dir.clone().unwrap_or_default();
         let sim = Simulator::start(config).await?;
-        println!("{}", banner(&sim, &dir));
+        // A closed stdout (`bankid-sim | head -1`) must not stop the server: ignore write errors.
+        let say = |text: &str| {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+        };
+        say(&banner(&sim, &dir));
         let _ = tokio::signal::ctrl_c().await;
-        println!("bankid-sim: shutting down");
+        say("bankid-sim: shutting down");
         sim.shutdown().await;
         Ok(())
     }
