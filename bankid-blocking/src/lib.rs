@@ -1,0 +1,281 @@
+//! A blocking client for the Swedish BankID Relying Party API v6, on [ureq] 3.
+//!
+//! This crate moves bytes and sleeps; everything else - building requests, reading responses,
+//! when to collect, what to retry, the QR code, the user messages - is [`bankid_core`]'s. Its
+//! async siblings `bankid-reqwest` and `bankid-hyper` have the same API and pass the same
+//! conformance suite.
+//!
+//! ```toml
+#![doc = concat!("bankid-blocking = \"", env!("CARGO_PKG_VERSION"), "\"")]
+//! ```
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use std::ops::ControlFlow;
+//! use std::time::Instant;
+//! use bankid_blocking::Client;
+//! use bankid_core::{AuthRequest, Config, Event, Language, Order, StartMode};
+//!
+//! // BankID's test service with the public test identity; `Config::production(identity)` or
+//! // `Config::custom(url, roots)` for the others.
+//! let client = Client::new(Config::test())?;
+//! let start = client.authenticate(&AuthRequest::new("192.0.2.10".parse()?))?;
+//! let order = Order::new(&start, StartMode::Qr, Instant::now());
+//! let end = client.wait(order, |event| {
+//!     match event {
+//!         Event::QrChanged(content) => println!("show this QR code: {content}"),
+//!         Event::Progress { message, .. } => println!("{}", message.text(Language::En)),
+//!         _ => {}
+//!     }
+//!     ControlFlow::Continue(()) // `ControlFlow::Break(())` cancels the order at BankID
+//! });
+//! match end {
+//!     Event::Completed(data) => println!("hello {}", data.user.given_name),
+//!     other => println!("no login: {other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What the transport does
+//! - Trusts only the configured roots (never webpki or system roots), speaks TLS 1.2 and 1.3
+//!   with *ring* as the explicit crypto provider, and always presents the configured identity.
+//! - Never follows redirects and hands every response to the core whatever its status (ureq's
+//!   `http_status_as_error` is off), reading at most [`bankid_core::MAX_RESPONSE_BODY`] bytes.
+//! - Applies [`Config::request_timeout`] to each request as a whole (connect, send, receive),
+//!   keeps connections alive (one TLS handshake for a whole order), ignores proxy environment
+//!   variables (like the other two transports).
+//! - Reports failures as [`bankid_core::TransportError`] with a kind (timeout, connect, TLS,
+//!   I/O, body too large); no ureq type appears in this crate's API.
+//!
+//! # From async code
+//! Every method blocks the calling thread, for seconds in [`Client::wait`]. In async code use
+//! `bankid-reqwest` or `bankid-hyper`, or run this client on a blocking thread
+//! (`tokio::task::spawn_blocking`).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bankid_core::{
+    Action, AuthRequest, CancelRequest, CollectRequest, CollectResponse, Config, Error, Event, Identity, IdentityError,
+    MAX_RESPONSE_BODY, Operation, Order, OrderResponse, OtherPaymentRequest, PaymentRequest, PhoneAuthRequest,
+    PhoneOrderResponse, PhoneSignRequest, SignRequest, TransportError, TransportErrorKind,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rustls::pki_types::PrivateKeyDer;
+use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// A blocking BankID client with its own connection pool. Clones share the pool.
+#[derive(Clone)]
+pub struct Client {
+    agent: ureq::Agent,
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("transport", &"ureq").field("config", &self.config).finish()
+    }
+}
+
+impl Client {
+    /// A client for `config`: its base URL, roots, identity and request timeout.
+    ///
+    /// # Errors
+    /// [`Error::Identity`] when the roots or the identity are unusable.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        // The same checks as the async transports, which use this configuration directly.
+        config.rustls_client_config()?;
+        let roots = config.roots().certificates().iter().map(|root| Certificate::from_der(root).to_owned());
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .root_certs(RootCerts::from(roots))
+            .client_cert(config.identity().map(client_cert).transpose()?)
+            .build();
+        let agent_config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .https_only(true)
+            .proxy(None)
+            .timeout_global(Some(config.request_timeout()))
+            .tls_config(tls)
+            .build();
+        let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::new(), IpLiteralResolver::default());
+        Ok(Self { agent, config: Arc::new(config) })
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts an identification order (`/auth`).
+    ///
+    /// # Errors
+    /// Any [`Error`]: invalid input (nothing sent), BankID's error answers, unexpected
+    /// responses, transport failures.
+    pub fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error> {
+        self.send(request)
+    }
+
+    /// Starts a signing order (`/sign`).
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error> {
+        self.send(request)
+    }
+
+    /// Starts a payment order (`/payment`).
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error> {
+        self.send(request)
+    }
+
+    /// Starts an identification over the phone (`/phone/auth`).
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error> {
+        self.send(request)
+    }
+
+    /// Starts a signing over the phone (`/phone/sign`).
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error> {
+        self.send(request)
+    }
+
+    /// Starts a payment the user approves on another device (`/other/payment`).
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error> {
+        self.send(request)
+    }
+
+    /// Collects an order once (`/collect`). [`Client::wait`] does this at the right pace.
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error> {
+        self.send(&CollectRequest::new(order_ref))
+    }
+
+    /// Cancels an order (`/cancel`).
+    ///
+    /// # Errors
+    /// As [`Client::authenticate`].
+    pub fn cancel(&self, order_ref: &str) -> Result<(), Error> {
+        self.send(&CancelRequest::new(order_ref)).map(drop)
+    }
+
+    /// Runs `order` to its end on this thread: collects it, sleeps between requests, and hands
+    /// every event to `on_event`, the final one included, which is also returned
+    /// ([`Event::is_final`]: completed, failed, cancelled or error).
+    ///
+    /// When `on_event` returns [`ControlFlow::Break`], the order is cancelled at BankID and ends
+    /// with [`Event::Cancelled`].
+    pub fn wait(&self, mut order: Order, mut on_event: impl FnMut(&Event) -> ControlFlow<()>) -> Event {
+        loop {
+            match order.drive(Instant::now(), &self.config) {
+                Action::Event(event) => {
+                    if on_event(&event).is_break() {
+                        order.cancel();
+                    }
+                }
+                Action::Send { request, .. } => {
+                    let result = self.execute(request);
+                    order.handle_result(Instant::now(), result);
+                }
+                Action::Sleep(until) => std::thread::sleep(until.saturating_duration_since(Instant::now())),
+                Action::Done(event) => {
+                    let _ = on_event(&event);
+                    return event;
+                }
+            }
+        }
+    }
+
+    fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        O::parse(self.execute(operation.to_http(&self.config)?)?)
+    }
+
+    /// The only code that is ureq's: one request out, one response back.
+    fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let (parts, mut body) = self.agent.run(request).map_err(transport_error)?.into_parts();
+        let body = body.with_config().limit(MAX_RESPONSE_BODY as u64).read_to_vec().map_err(transport_error)?;
+        Ok(http::Response::from_parts(parts, body))
+    }
+}
+
+/// ureq resolves the host before every request, even one that reuses a connection, and with a
+/// timeout set it does so on a new thread. An IP address needs no resolving; take it as it is.
+#[derive(Debug, Default)]
+struct IpLiteralResolver(DefaultResolver);
+
+impl Resolver for IpLiteralResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        match host.parse::<IpAddr>() {
+            Ok(ip) => {
+                let mut addresses = self.empty();
+                addresses.push(SocketAddr::new(ip, uri.port_u16().unwrap_or(443)));
+                Ok(addresses)
+            }
+            Err(_) => self.0.resolve(uri, config, timeout),
+        }
+    }
+}
+
+/// The identity as ureq wants it. ureq 3 does not export the `KeyKind` its `from_der` takes,
+/// so the key goes in as PEM.
+fn client_cert(identity: &Identity) -> Result<ClientCert, Error> {
+    let chain: Vec<_> =
+        identity.certificate_chain().iter().map(|cert| Certificate::from_der(cert).to_owned()).collect();
+    let label = match identity.private_key() {
+        PrivateKeyDer::Pkcs8(_) => "PRIVATE KEY",
+        PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+        PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+        _ => return Err(IdentityError::UnsupportedKey("unknown private key type".to_owned()).into()),
+    };
+    let base64 = BASE64.encode(identity.private_key().secret_der());
+    let lines: Vec<&str> =
+        base64.as_bytes().chunks(64).map(|line| std::str::from_utf8(line).unwrap_or_default()).collect();
+    let pem = format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"));
+    let key = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| IdentityError::UnsupportedKey(e.to_string()))?;
+    Ok(ClientCert::new_with_certs(&chain, key))
+}
+
+fn transport_error(error: ureq::Error) -> TransportError {
+    use TransportErrorKind::{BodyTooLarge, Connect, Io, Other, Timeout, Tls};
+    let kind = match &error {
+        ureq::Error::Timeout(_) => Timeout,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => Connect,
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) | ureq::Error::TlsRequired => Tls,
+        ureq::Error::BodyExceedsLimit(_) => BodyTooLarge,
+        ureq::Error::Io(io) => TransportErrorKind::from_error_chain(io).unwrap_or(Io),
+        ureq::Error::Protocol(_) => Io,
+        _ => Other,
+    };
+    TransportError::new(kind, error)
+}
