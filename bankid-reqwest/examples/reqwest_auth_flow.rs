@@ -1,11 +1,11 @@
 //! A whole identification against bankid-sim, started in-process with a phone that picks every
-//! order up and approves it on its own: `cargo run -p bankid-hyper --example auth_flow`.
+//! order up and approves it on its own: `cargo run -p bankid-reqwest --example reqwest_auth_flow`.
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use bankid_core::{AuthRequest, Config, Event, Identity, Language, Order, Roots, StartMode};
-use bankid_hyper::Client;
+use bankid_reqwest::Client;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
