@@ -47,9 +47,15 @@ pub struct SimArgs {
     /// Fault: answer 408 requestTimeout.
     #[arg(long)]
     pub request_timeout: bool,
-    /// Fault: answer with an HTML error page (502, text/html).
-    #[arg(long)]
-    pub html: bool,
+    /// Fault: answer with an HTML error page (text/html) with this status (200-599; default 502).
+    #[arg(
+        long,
+        value_name = "STATUS",
+        num_args = 0..=1,
+        default_missing_value = "502",
+        value_parser = clap::value_parser!(u16).range(200..=599),
+    )]
+    pub html: Option<u16>,
     /// Fault: wait MS milliseconds before answering.
     #[arg(long, value_name = "MS")]
     pub delay: Option<u64>,
@@ -65,6 +71,13 @@ pub struct SimArgs {
     /// Fault: answer 302 with this Location.
     #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = DEFAULT_REDIRECT)]
     pub redirect: Option<String>,
+    /// Fault: answer 200 application/json with a body that is not valid JSON.
+    #[arg(long)]
+    pub malformed_json: bool,
+    /// Fault: answer 200 application/json with a body of BYTES bytes (default 2 MiB, at most
+    /// 64 MiB), for a client's limit on the size of an answer.
+    #[arg(long, value_name = "BYTES", num_args = 0..=1, default_missing_value = "2097152", value_parser = oversized)]
+    pub oversized: Option<usize>,
     /// Apply the fault flags (except --maintenance's count) only to this endpoint
     /// (auth, sign, payment, phone/auth, phone/sign, other/payment, collect, cancel).
     #[arg(long, value_name = "ENDPOINT")]
@@ -117,12 +130,18 @@ impl SimArgs {
         let flags = [
             (self.internal_error, Fault::InternalError),
             (self.request_timeout, Fault::RequestTimeout),
-            (self.html, Fault::Html),
             (self.drop_connection, Fault::Drop),
             (self.truncate, Fault::Truncate),
             (self.wrong_content_type, Fault::WrongContentType),
+            (self.malformed_json, Fault::MalformedJson),
         ];
         config.faults.extend(flags.into_iter().filter(|(on, _)| *on).map(|(_, f)| rule(f)));
+        if let Some(status) = self.html {
+            config.faults.push(rule(Fault::Html { status }));
+        }
+        if let Some(bytes) = self.oversized {
+            config.faults.push(rule(Fault::Oversized(bytes)));
+        }
         if let Some(ms) = self.delay {
             config.faults.push(rule(Fault::Delay(Duration::from_millis(ms))));
         }
@@ -151,6 +170,14 @@ impl SimArgs {
         say("bankid-sim: shutting down");
         sim.shutdown().await;
         Ok(())
+    }
+}
+
+/// Parses `--oversized`: a number of bytes up to [`Fault::MAX_OVERSIZED`].
+fn oversized(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= Fault::MAX_OVERSIZED => Ok(n),
+        _ => Err(format!("a number of bytes up to {}", Fault::MAX_OVERSIZED)),
     }
 }
 
@@ -220,7 +247,20 @@ mod tests {
         assert_eq!(c.faults.len(), 4);
         assert_eq!(c.faults[0].times, Some(2));
         assert!(c.faults.iter().all(|f| f.endpoint == Some(Endpoint::Collect)));
+        assert_eq!(c.faults[1].fault, Fault::Html { status: Fault::DEFAULT_HTML_STATUS });
         assert_eq!(c.faults[3].fault, Fault::Redirect(DEFAULT_REDIRECT.into()));
+
+        let cli = Cli::try_parse_from(["x", "--html", "503", "--malformed-json", "--oversized"]).expect("parses");
+        let faults: Vec<Fault> = cli.sim.to_config().expect("config").faults.into_iter().map(|r| r.fault).collect();
+        assert_eq!(
+            faults,
+            [Fault::MalformedJson, Fault::Html { status: 503 }, Fault::Oversized(Fault::DEFAULT_OVERSIZED)]
+        );
+        let cli = Cli::try_parse_from(["x", "--oversized", "1048577"]).expect("parses");
+        assert_eq!(cli.sim.to_config().expect("config").faults[0].fault, Fault::Oversized(1_048_577));
+        for bad in [["x", "--html", "700"], ["x", "--html", "99"], ["x", "--oversized", "67108865"]] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
         let bad = Cli::try_parse_from(["x", "--personal-number", "1"]).expect("parses");
         assert!(bad.sim.to_config().is_err());
         let bad = Cli::try_parse_from(["x", "--auto-approve=-1"]).expect("parses");

@@ -96,8 +96,13 @@ pub enum Fault {
     InternalError,
     /// HTTP 408 `{"errorCode":"requestTimeout",...}`.
     RequestTimeout,
-    /// HTTP 502 with an HTML error page (`Content-Type: text/html`), as a proxy would send.
-    Html,
+    /// An HTML error page (`Content-Type: text/html`) with this status, as a proxy or load
+    /// balancer would send: 502 (the default of the CLI and `/sim/fault`) or e.g. 503. Statuses
+    /// outside 200-599 are answered as 502.
+    Html {
+        /// The HTTP status, 200-599.
+        status: u16,
+    },
     /// Wait this long, then answer normally.
     Delay(Duration),
     /// Close the connection without any answer.
@@ -109,37 +114,64 @@ pub enum Fault {
     WrongContentType,
     /// HTTP 302 with this `Location`.
     Redirect(String),
+    /// HTTP 200, `Content-Type: application/json`, and a body that is not valid JSON (it stops
+    /// after `"status": `; the body itself is complete, as its `Content-Length` says).
+    MalformedJson,
+    /// HTTP 200, `Content-Type: application/json` and `Content-Length: N`, with a body of
+    /// exactly N bytes (`{"padding":"xxx..."}`, or N spaces if N is under 14): for a client's
+    /// limit on the size of an answer. At most [`Fault::MAX_OVERSIZED`] bytes are sent.
+    Oversized(usize),
 }
 
 impl Fault {
+    /// The status of [`Fault::Html`] when none is given: 502 Bad Gateway.
+    pub const DEFAULT_HTML_STATUS: u16 = 502;
+    /// The size of [`Fault::Oversized`] when none is given: 2 MiB, twice the usual 1 MiB cap of
+    /// a client.
+    pub const DEFAULT_OVERSIZED: usize = 2 << 20;
+    /// The largest body [`Fault::Oversized`] sends (64 MiB); larger sizes are sent as this.
+    pub const MAX_OVERSIZED: usize = 64 << 20;
+
+    /// `true` for the statuses [`Fault::Html`] can answer with: 200-599.
+    pub fn is_html_status(status: u16) -> bool {
+        (200..=599).contains(&status)
+    }
+
     /// The name used by the CLI and the `/sim/fault` endpoint.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Maintenance => "maintenance",
             Self::InternalError => "internalError",
             Self::RequestTimeout => "requestTimeout",
-            Self::Html => "html",
+            Self::Html { .. } => "html",
             Self::Delay(_) => "delay",
             Self::Drop => "drop",
             Self::Truncate => "truncate",
             Self::WrongContentType => "wrongContentType",
             Self::Redirect(_) => "redirect",
+            Self::MalformedJson => "malformedJson",
+            Self::Oversized(_) => "oversized",
         }
     }
 
     /// Builds a fault from its [`name`](Self::name); `delay` takes `delay`, `redirect` takes
-    /// `location` (default `https://example.com/moved`).
+    /// `location` (default `https://example.com/moved`). `html` is built with
+    /// [`DEFAULT_HTML_STATUS`](Self::DEFAULT_HTML_STATUS) and `oversized` with
+    /// [`DEFAULT_OVERSIZED`](Self::DEFAULT_OVERSIZED) bytes: construct [`Fault::Html`] and
+    /// [`Fault::Oversized`] directly for others.
     pub fn from_name(name: &str, delay: Duration, location: Option<&str>) -> Option<Self> {
         Some(match name {
             "maintenance" => Self::Maintenance,
             "internalError" | "internal-error" => Self::InternalError,
             "requestTimeout" | "request-timeout" => Self::RequestTimeout,
-            "html" => Self::Html,
+            "html" => Self::Html { status: Self::DEFAULT_HTML_STATUS },
             "delay" => Self::Delay(delay),
             "drop" => Self::Drop,
             "truncate" => Self::Truncate,
             "wrongContentType" | "wrong-content-type" => Self::WrongContentType,
             "redirect" => Self::Redirect(location.unwrap_or(DEFAULT_REDIRECT).to_owned()),
+            "malformedJson" | "malformed-json" => Self::MalformedJson,
+            "oversized" => Self::Oversized(Self::DEFAULT_OVERSIZED),
             _ => return None,
         })
     }
@@ -245,13 +277,13 @@ mod tests {
     fn rules_count_down() {
         let t = FaultTable::new(vec![
             FaultRule::new(Fault::Maintenance).times(2),
-            FaultRule::new(Fault::Html).on(Endpoint::Cancel),
+            FaultRule::new(Fault::Html { status: 503 }).on(Endpoint::Cancel),
         ]);
         assert_eq!(t.take(Endpoint::Collect), Some(Fault::Maintenance));
         assert_eq!(t.take(Endpoint::Auth), Some(Fault::Maintenance));
         assert_eq!(t.take(Endpoint::Collect), None);
-        assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html));
-        assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html));
+        assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html { status: 503 }));
+        assert_eq!(t.take(Endpoint::Cancel), Some(Fault::Html { status: 503 }));
         t.clear();
         assert_eq!(t.take(Endpoint::Cancel), None);
         for n in [
@@ -264,8 +296,15 @@ mod tests {
             "truncate",
             "wrongContentType",
             "redirect",
+            "malformedJson",
+            "oversized",
         ] {
             assert_eq!(Fault::from_name(n, Duration::ZERO, None).map(|f| f.name()), Some(n));
         }
+        assert_eq!(Fault::from_name("html", Duration::ZERO, None), Some(Fault::Html { status: 502 }));
+        assert_eq!(Fault::from_name("malformed-json", Duration::ZERO, None), Some(Fault::MalformedJson));
+        assert_eq!(Fault::from_name("oversized", Duration::ZERO, None), Some(Fault::Oversized(2 << 20)));
+        assert!(Fault::is_html_status(200) && Fault::is_html_status(599));
+        assert!(!Fault::is_html_status(199) && !Fault::is_html_status(600));
     }
 }

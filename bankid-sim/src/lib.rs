@@ -25,7 +25,11 @@
 //! ## What it does
 //! * **Mutual TLS.** The RP CA of the simulator's throwaway PKI ([`Pki`]) is the only client
 //!   trust anchor. A certificate from any other CA fails the handshake; a connection without a
-//!   certificate completes it and gets HTTP 401 `unauthorized` on every `/rp/` request. An RP is
+//!   certificate completes it and gets HTTP 401 `unauthorized` on every `/rp/` request. After a
+//!   failed handshake the server sends its alert, shuts down its side and reads (and drops) what
+//!   the client still sends for up to a second before closing: with TLS 1.3 the client has
+//!   already written its first request by then, and closing with it unread would reset the
+//!   connection, so the client would see "broken pipe" instead of the alert. An RP is
 //!   the SHA-256 of its leaf certificate; each order belongs to the RP that created it (collect or
 //!   cancel with another certificate: 400 `invalidParameters` "No such order").
 //! * **Every v6 endpoint** under `/rp/v6.0/`: `auth`, `sign`, `payment`, `phone/auth`,
@@ -51,8 +55,11 @@
 //!   `risk`, an XML-DSig `signature` (spec §9.1 structure, ECDSA P-256/SHA-256 over the exact
 //!   signed bytes, SHA-256 reference digests) and an `ocspResponse`.
 //! * **Faults** per run ([`FaultRule`]) and per order ([`SimHandle::inject_fault`]): 503
-//!   maintenance, 500, 408, an HTML page, a delay, a dropped connection, a truncated body, a wrong
-//!   content type, a redirect.
+//!   maintenance, 500, 408, an HTML error page with any status (502 by default), a delay, a
+//!   dropped connection, a truncated body, a wrong content type, a redirect, a body that is not
+//!   valid JSON, an oversized body (see [`Fault`]).
+//! * **A connection counter** ([`SimHandle::connections_accepted`]): TCP connections accepted,
+//!   whether or not their handshake succeeded, to check that a client reuses its connections.
 //!
 //! ## The `/sim/` control endpoints
 //! On the same listener, no client certificate needed (the phone is not an RP), JSON in and out,
@@ -69,10 +76,17 @@
 //! | `/sim/fail` | `{"orderRef", "hintCode"}` | `{}` |
 //! | `/sim/qr` | `{"orderRef"}` (what the RP's screen shows now) | `{"qr"}` |
 //! | `/sim/order` | `{"orderRef"}` | the order: request, status, hint, completion data |
-//! | `/sim/fault` | `{"fault": "maintenance", "times": 2, "orderRef"?, "endpoint"?, "delayMs"?, "location"?}` | `{}` |
+//! | `/sim/fault` | `{"fault": "maintenance", "times": 2, "orderRef"?, "endpoint"?, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
 //! | `/sim/faults/clear` | `{}` | `{}` |
 //! | `/sim/clock` | `{"advanceMs": 30000}` | `{}` |
-//! | `/sim/status` | `{}` | `{"orders": n}` |
+//! | `/sim/status` | `{}` | `{"orders": n, "connections": n}` (see [`SimHandle::connections_accepted`]) |
+//!
+//! The `fault` names: `maintenance`, `internalError`, `requestTimeout`, `html` (`status`:
+//! 200-599, default 502), `delay` (`delayMs`, default 1000), `drop`, `truncate`,
+//! `wrongContentType`, `redirect` (`location`), `malformedJson`, `oversized` (`bytes`: up to
+//! 64 MiB, default 2 MiB). Without `orderRef` the fault applies to the next `times` requests
+//! (all of them if absent) to `endpoint` (all `/rp/` endpoints if absent); with it, to the next
+//! `times` (default 1) collect/cancel requests about that order.
 //!
 //! ## An independent oracle
 //! The library does not depend on `bankid-core`: request validation, personal numbers and the

@@ -20,6 +20,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -35,6 +36,11 @@ use crate::validate::{self, ApiError};
 /// Largest accepted `/rp/` request body (sign allows 40 000 + 200 000 base64 characters).
 const MAX_BODY: usize = 512 * 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a failed handshake: how long the socket is kept open (write side shut) to read what
+/// the client still sends, so that closing it does not reset the connection.
+const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
+/// After a failed handshake: at most this much is read and discarded before the socket closes.
+const LINGER_MAX_BYTES: u64 = 64 * 1024;
 /// A connection that sends no (complete) request head for this long is closed: this is also
 /// the idle timeout of keep-alive connections.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -165,6 +171,7 @@ pub(crate) async fn serve(
             _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => {
+                    sim.shared().connection_accepted();
                     conns.spawn(connection(acceptor.clone(), tcp, sim.clone(), shutdown.clone()));
                 }
                 Err(e) => {
@@ -184,10 +191,11 @@ pub(crate) async fn serve(
 
 async fn connection(acceptor: TlsAcceptor, tcp: TcpStream, sim: SimHandle, mut shutdown: watch::Receiver<bool>) {
     let _ = tcp.set_nodelay(true);
-    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp).into_fallible()).await {
         Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => {
+        Ok(Err((e, tcp))) => {
             tracing::debug!("TLS handshake failed: {e}");
+            linger(tcp).await;
             return;
         }
         Err(_) => return,
@@ -221,6 +229,25 @@ async fn connection(acceptor: TlsAcceptor, tcp: TcpStream, sim: SimHandle, mut s
     }
 }
 
+/// Closes the socket of a failed handshake without resetting the connection.
+///
+/// With TLS 1.3 a client's handshake is over before the server has checked its certificate, so
+/// the client may already be sending its first request when the server rejects it. Closing a
+/// socket with unread data makes the kernel send a TCP reset instead of a FIN, and a client
+/// that is writing then fails with "broken pipe" (or "connection reset") before it has read the
+/// alert that says why. So: the alert (written by rustls into the socket before the handshake
+/// future failed; a `TcpStream` has no buffer of its own, so flushing is only for form) is
+/// followed by a FIN (shut down the write side), then whatever the client sends is read and
+/// discarded until it closes, for at most [`LINGER_TIMEOUT`] and [`LINGER_MAX_BYTES`].
+async fn linger(mut tcp: TcpStream) {
+    let _ = tcp.flush().await;
+    if tcp.shutdown().await.is_err() {
+        return; // already reset or closed by the client
+    }
+    let (mut unread, mut sink) = ((&mut tcp).take(LINGER_MAX_BYTES), tokio::io::sink());
+    let _ = tokio::time::timeout(LINGER_TIMEOUT, tokio::io::copy(&mut unread, &mut sink)).await;
+}
+
 /// What a fault does to a request.
 enum Action {
     Respond(Resp),
@@ -247,13 +274,9 @@ async fn apply(fault: Fault) -> Action {
             "requestTimeout",
             "It took too long to transmit the request (simulated)",
         ))),
-        Fault::Html => Action::Respond(response(
-            502,
-            "text/html",
-            "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
-             <body><h1>Bad Gateway</h1><p>The proxy server received an invalid response \
-             from an upstream server (simulated by bankid-sim).</p></body></html>\n",
-        )),
+        Fault::Html { status } => Action::Respond(html_page(status)),
+        Fault::MalformedJson => Action::Respond(response(200, "application/json", MALFORMED_JSON)),
+        Fault::Oversized(size) => Action::Respond(response(200, "application/json", oversized_body(size))),
         Fault::Delay(d) => {
             tokio::time::sleep(d.min(MAX_DELAY)).await;
             Action::Continue
@@ -267,6 +290,41 @@ async fn apply(fault: Fault) -> Action {
         }
         f @ (Fault::Truncate | Fault::WrongContentType) => Action::Modify(f),
     }
+}
+
+/// The body of [`Fault::MalformedJson`]: JSON that stops after a member name.
+const MALFORMED_JSON: &str = r#"{"orderRef": "131daac9-16c6-4618-beb0-365768f37288", "status": "#;
+
+/// The error page of [`Fault::Html`] (a status outside 200-599 becomes 502).
+fn html_page(status: u16) -> Resp {
+    let status = if Fault::is_html_status(status) { status } else { Fault::DEFAULT_HTML_STATUS };
+    let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    let text = match status {
+        502 => "The proxy server received an invalid response from an upstream server",
+        503 => "The service is temporarily unavailable",
+        _ => "An error page from a proxy in front of the service",
+    };
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\
+         <body><h1>{reason}</h1><p>{text} (simulated by bankid-sim).</p></body></html>\n"
+    );
+    response(status, "text/html", page)
+}
+
+/// The body of [`Fault::Oversized`]: exactly `size` bytes (at most [`Fault::MAX_OVERSIZED`]),
+/// a JSON object `{"padding":"xxx..."}` if it fits, else spaces.
+fn oversized_body(size: usize) -> Vec<u8> {
+    const HEAD: &[u8] = br#"{"padding":""#;
+    const TAIL: &[u8] = br#""}"#;
+    let size = size.min(Fault::MAX_OVERSIZED);
+    let Some(padding) = size.checked_sub(HEAD.len() + TAIL.len()) else {
+        return vec![b' '; size];
+    };
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(HEAD);
+    body.resize(HEAD.len() + padding, b'x');
+    body.extend_from_slice(TAIL);
+    body
 }
 
 fn spoil(mut resp: Resp, fault: Option<Fault>) -> Resp {
@@ -407,4 +465,29 @@ fn start(sim: &SimHandle, rp: [u8; 32], endpoint: Endpoint, body: Value) -> Resu
     shared.store.create(&shared.ctx, order)?;
     tracing::debug!(%endpoint, order_ref, "order created");
     Ok(json_response(200, &answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_bodies_have_the_size_asked_for_up_to_the_maximum() {
+        for size in [0, 1, 13, 14, 15, 4096] {
+            let body = oversized_body(size);
+            assert_eq!(body.len(), size);
+            assert_eq!(serde_json::from_slice::<Value>(&body).is_ok(), size >= 14, "{size}");
+        }
+        assert_eq!(oversized_body(usize::MAX).len(), Fault::MAX_OVERSIZED);
+    }
+
+    #[test]
+    fn html_pages_fall_back_to_502() {
+        for (asked, sent) in [(503, 503), (200, 200), (599, 599), (0, 502), (199, 502), (600, 502), (u16::MAX, 502)] {
+            let page = html_page(asked);
+            assert_eq!(page.status().as_u16(), sent, "{asked}");
+            assert_eq!(page.headers()[CONTENT_TYPE], "text/html");
+        }
+        assert!(serde_json::from_str::<Value>(MALFORMED_JSON).is_err());
+    }
 }

@@ -69,7 +69,9 @@ fn route(sim: &SimHandle, path: &str, body: &Value) -> Result<Resp, String> {
             sim.advance_clock(Duration::from_millis(ms));
             json_response(200, &json!({}))
         }
-        "/sim/status" => json_response(200, &json!({ "orders": sim.order_count() })),
+        "/sim/status" => {
+            json_response(200, &json!({ "orders": sim.order_count(), "connections": sim.connections_accepted() }))
+        }
         _ => json_response(404, &json!({ "error": "unknown /sim/ endpoint" })),
     })
 }
@@ -77,7 +79,11 @@ fn route(sim: &SimHandle, path: &str, body: &Value) -> Result<Resp, String> {
 fn fault(sim: &SimHandle, body: &Value) -> Result<Resp, String> {
     let delay = Duration::from_millis(body.get("delayMs").and_then(Value::as_u64).unwrap_or(1000));
     let location = body.get("location").and_then(Value::as_str);
-    let fault = Fault::from_name(field(body, "fault")?, delay, location).ok_or("unknown fault")?;
+    let fault = match Fault::from_name(field(body, "fault")?, delay, location).ok_or("unknown fault")? {
+        Fault::Html { status } => Fault::Html { status: html_status(body.get("status"), status)? },
+        Fault::Oversized(size) => Fault::Oversized(oversized_bytes(body.get("bytes"), size)?),
+        fault => fault,
+    };
     let times = match body.get("times") {
         None | Some(Value::Null) => None,
         Some(v) => {
@@ -96,4 +102,29 @@ fn fault(sim: &SimHandle, body: &Value) -> Result<Resp, String> {
     }
     sim.add_fault(rule);
     Ok(json_response(200, &json!({})))
+}
+
+/// The `status` of an `html` fault: absent or `null` is `default`, else an integer 200-599.
+fn html_status(value: Option<&Value>, default: u16) -> Result<u16, String> {
+    match value {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|&n| Fault::is_html_status(n))
+            .ok_or_else(|| "\"status\" must be an HTTP status from 200 to 599".to_owned()),
+    }
+}
+
+/// The `bytes` of an `oversized` fault: absent or `null` is `default`, else an integer up to
+/// [`Fault::MAX_OVERSIZED`].
+fn oversized_bytes(value: Option<&Value>, default: usize) -> Result<usize, String> {
+    match value {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n <= Fault::MAX_OVERSIZED)
+            .ok_or_else(|| format!("\"bytes\" must be a number of bytes up to {}", Fault::MAX_OVERSIZED)),
+    }
 }

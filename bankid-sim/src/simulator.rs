@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -24,8 +25,17 @@ pub(crate) struct Shared {
     pub(crate) ctx: Ctx,
     pub(crate) store: Store,
     pub(crate) faults: FaultTable,
+    /// TCP connections accepted so far.
+    connections: AtomicU64,
     addr: SocketAddr,
     base_url: String,
+}
+
+impl Shared {
+    /// Counts a TCP connection accepted by the listener.
+    pub(crate) fn connection_accepted(&self) {
+        self.connections.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// A cheap, clonable handle to a running simulator: its address and PKI, the simulated phone,
@@ -143,6 +153,13 @@ impl SimHandle {
         self.shared.store.count()
     }
 
+    /// TCP connections the listener has accepted so far, whether or not their TLS handshake
+    /// succeeded (the `/sim/` endpoints' connections count too). A client that reuses its
+    /// connections makes this grow by one for a whole series of requests.
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
     /// Runs the sweeper now (it also runs every [`Timings::sweep_interval`]).
     pub fn sweep(&self) {
         self.shared.store.sweep(&self.shared.ctx);
@@ -213,6 +230,7 @@ impl Simulator {
             },
             store: Store::default(),
             faults: FaultTable::new(config.faults),
+            connections: AtomicU64::new(0),
             addr,
             base_url: base_url(addr),
         });

@@ -51,12 +51,49 @@ async fn every_kind_of_fault() {
     let err = AuthRequest::parse(conn.send(req()).await.unwrap()).unwrap_err();
     assert_eq!(err.error_code(), Some(&ErrorCode::RequestTimeout));
 
-    sim.add_fault(FaultRule::new(Fault::Html).times(1));
+    sim.add_fault(FaultRule::new(Fault::Html { status: 502 }).times(1));
     let resp = conn.send(req()).await.unwrap();
+    assert_eq!(resp.status(), 502);
     assert_eq!(resp.headers()["content-type"], "text/html");
-    assert!(String::from_utf8_lossy(resp.body()).contains("<html>"));
+    assert!(String::from_utf8_lossy(resp.body()).contains("<h1>Bad Gateway</h1>"));
     let err = AuthRequest::parse(resp).unwrap_err();
     assert!(matches!(err, bankid_core::Error::UnexpectedResponse(_) | bankid_core::Error::Api(_)), "{err:?}");
+
+    sim.add_fault(FaultRule::new(Fault::Html { status: 503 }).times(1));
+    let resp = conn.send(req()).await.unwrap();
+    assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (503, "text/html"));
+    assert!(String::from_utf8_lossy(resp.body()).contains("<title>503 Service Unavailable</title>"));
+    let err = AuthRequest::parse(resp).unwrap_err();
+    assert_eq!(err.error_code(), Some(&ErrorCode::Maintenance), "core infers maintenance from the status");
+
+    // A status no error page has is answered as 502 instead of failing.
+    sim.add_fault(FaultRule::new(Fault::Html { status: 1000 }).times(1));
+    assert_eq!(conn.send(req()).await.unwrap().status(), 502);
+
+    sim.add_fault(FaultRule::new(Fault::MalformedJson).times(1));
+    let resp = conn.send(req()).await.unwrap();
+    assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (200, "application/json"));
+    assert_eq!(resp.headers()["content-length"], resp.body().len().to_string().as_str());
+    assert!(resp.body().starts_with(b"{\"orderRef\": "));
+    assert!(serde_json::from_slice::<serde_json::Value>(resp.body()).is_err());
+    let err = AuthRequest::parse(resp).unwrap_err();
+    let bankid_core::Error::UnexpectedResponse(u) = &err else { panic!("{err:?}") };
+    assert!(matches!(u.kind, UnexpectedKind::Body(_)), "{u:?}");
+
+    for size in [0, 13, 14, 15, bankid_core::MAX_RESPONSE_BODY + 1] {
+        sim.add_fault(FaultRule::new(Fault::Oversized(size)).times(1));
+        let resp = conn.send(req()).await.unwrap();
+        assert_eq!(
+            (resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()),
+            (200, "application/json")
+        );
+        assert_eq!(resp.headers()["content-length"], size.to_string().as_str());
+        assert_eq!(resp.body().len(), size);
+        if size >= 14 {
+            let v: serde_json::Value = serde_json::from_slice(resp.body()).expect("a JSON object");
+            assert_eq!(v["padding"].as_str().map(str::len), Some(size - 14));
+        }
+    }
 
     sim.add_fault(FaultRule::new(Fault::WrongContentType).times(1));
     let resp = conn.send(req()).await.unwrap();
@@ -175,6 +212,35 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     assert_eq!(s, 200);
     let err = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap_err();
     assert_eq!(err.error_code(), Some(&ErrorCode::InternalError));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "html", "times": 1})).await;
+    assert_eq!(s, 200);
+    let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
+    assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (502, "text/html"));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "html", "status": 503, "times": 1})).await;
+    assert_eq!(s, 200);
+    let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
+    assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (503, "text/html"));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "malformedJson", "endpoint": "auth", "times": 1})).await;
+    assert_eq!(s, 200);
+    let err = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap_err();
+    assert!(matches!(&err, bankid_core::Error::UnexpectedResponse(u) if matches!(u.kind, UnexpectedKind::Body(_))));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "oversized", "bytes": 100, "times": 1})).await;
+    assert_eq!(s, 200);
+    let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
+    assert_eq!((resp.status().as_u16(), resp.body().len()), (200, 100));
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "oversized", "times": 1})).await;
+    assert_eq!(s, 200);
+    let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
+    assert_eq!(resp.body().len(), Fault::DEFAULT_OVERSIZED);
+    for (bad, error) in [
+        (json!({"fault": "html", "status": 99}), "\"status\" must be an HTTP status from 200 to 599"),
+        (json!({"fault": "html", "status": "503"}), "\"status\" must be an HTTP status from 200 to 599"),
+        (json!({"fault": "oversized", "bytes": -1}), "\"bytes\" must be a number of bytes up to 67108864"),
+        (json!({"fault": "oversized", "bytes": 67_108_865}), "\"bytes\" must be a number of bytes up to 67108864"),
+    ] {
+        let (s, v) = phone.post("/sim/fault", &bad).await;
+        assert_eq!((s, v["error"].as_str().unwrap()), (400, error), "{bad}");
+    }
     let (s, _) = phone.post("/sim/fault", &json!({"fault": "html"})).await;
     assert_eq!(s, 200);
     assert!(rp.call(&cfg, &AuthRequest::new(ip())).await.is_err());
@@ -196,6 +262,7 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     let (s, v) = phone.post("/sim/status", &json!({})).await;
     assert_eq!(s, 200);
     assert!(v["orders"].as_u64().unwrap() >= 5);
+    assert_eq!(v["connections"].as_u64(), Some(2), "the RP's and the phone's");
     let (s, _) = phone.post("/sim/nope", &json!({})).await;
     assert_eq!(s, 404);
     let req = http::Request::builder().method("GET").uri("/sim/status").body(Vec::new()).unwrap();

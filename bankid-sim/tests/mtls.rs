@@ -35,6 +35,38 @@ async fn certificate_from_unknown_ca_fails_the_handshake() {
     }
     .await;
     assert!(result.is_err(), "a foreign client certificate must not get an answer");
+    assert_eq!(sim.connections_accepted(), 1, "a failed handshake counts as an accepted connection");
+}
+
+/// With TLS 1.3 the client's handshake is done before the server rejects its certificate, so it
+/// sends its request into a connection the server is about to close. The server reads and drops
+/// that request instead of closing with it unread (which would send a TCP reset): the client
+/// reads the server's alert, not "connection reset", and its writes do not fail with EPIPE.
+#[tokio::test]
+async fn a_rejected_client_reads_the_alert_not_a_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let sim = sim().await;
+    let foreign = sim.pki().foreign_identity().clone();
+    let tcp = tokio::net::TcpStream::connect(sim.local_addr()).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(tls(&sim, Some(&foreign)))
+        .connect(name, tcp)
+        .await
+        .expect("with TLS 1.3 the client's side of the handshake completes");
+    let request = b"POST /rp/v6.0/auth HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+                    content-length: 28\r\n\r\n{\"endUserIp\": \"127.0.0.1\"}";
+    tls.write_all(request).await.expect("first write");
+    // By now the server has rejected the certificate and, before the fix, closed the socket
+    // with the request unread: a reset, so the next write or the read failed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tls.write_all(request).await.expect("the connection is not reset: no EPIPE");
+    let mut answer = Vec::new();
+    let err = tls.read_to_end(&mut answer).await.expect_err("no answer for a foreign certificate");
+    let alert = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+    assert!(matches!(alert, Some(rustls::Error::AlertReceived(_))), "expected the server's alert, got {err:?}");
+    assert!(answer.is_empty());
+    assert_eq!(sim.connections_accepted(), 1);
 }
 
 #[tokio::test]
@@ -66,6 +98,9 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
     for _ in 0..200 {
         conn.call(&cfg, &CollectRequest::new(&start.order_ref)).await.unwrap();
     }
+    assert_eq!(sim.connections_accepted(), 1);
+    let _second = connect(&sim, None).await;
+    assert_eq!(sim.connections_accepted(), 2);
 }
 
 #[tokio::test]

@@ -3,12 +3,11 @@
 //! Every scenario in `tests/conformance.rs` is written once against [`Transport`], a blocking
 //! view of the three clients: [`Blocking`] (`bankid-blocking`), [`Reqwest`] (`bankid-reqwest`)
 //! and [`Hyper`] (`bankid-hyper`), the async ones driven on their own tokio runtime. Each
-//! scenario talks to an in-process `bankid-sim` ([`Sim`]) over mutual TLS on loopback; a
-//! counting TCP relay ([`CountingRelay`]) shows connection reuse and a canned TLS server
-//! ([`CannedServer`]) answers what the simulator cannot (yet) be told to answer.
+//! scenario talks to an in-process `bankid-sim` ([`Sim`]) over mutual TLS on loopback (its
+//! faults give the odd answers, its connection counter shows connection reuse and that a
+//! redirect is not followed).
 #![forbid(unsafe_code)]
 
-mod net;
 mod transport;
 
 use std::sync::{Arc, OnceLock};
@@ -17,7 +16,6 @@ use std::time::Duration;
 use bankid_core::{Config, Identity, Order, OrderOptions, OrderResponse, PhoneOrderResponse, Roots, StartMode};
 use bankid_sim::{BlockingSimulator, Pki, Simulator, SimulatorBuilder};
 
-pub use net::{CannedServer, CountingRelay};
 pub use transport::{AsyncTransport, Blocking, Hyper, Reqwest, Transport};
 
 /// The request timeout of the suite's clients: short, so a hung request fails the test fast.
@@ -67,17 +65,12 @@ impl Sim {
         }
     }
 
-    /// A configuration for this simulator at `base_url` (the simulator's own, or a relay's).
-    pub fn config_at(&self, base_url: &str) -> Config {
-        Config::custom(base_url, self.roots())
+    /// A configuration for this simulator.
+    pub fn config(&self) -> Config {
+        Config::custom(self.base_url(), self.roots())
             .expect("base URL")
             .with_identity(self.identity(0))
             .with_request_timeout(REQUEST_TIMEOUT)
-    }
-
-    /// A configuration for this simulator.
-    pub fn config(&self) -> Config {
-        self.config_at(self.base_url())
     }
 
     /// A client of transport `T` for this simulator.
