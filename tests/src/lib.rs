@@ -93,3 +93,8 @@ pub fn order(start: &OrderResponse, mode: StartMode) -> Order {
 pub fn phone_order(start: &PhoneOrderResponse) -> Order {
     Order::phone(start, std::time::Instant::now(), fast())
 }
+
+/// The README's examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
