@@ -41,7 +41,7 @@
 //! ```
 //!
 //! # Stopping an order
-//! Return [`ControlFlow::Break`] from the callback, resolve the `stop` future of
+//! Return [`ControlFlow::Break`](std::ops::ControlFlow::Break) from the callback, resolve the `stop` future of
 //! [`Client::wait_until`] (a `tokio::sync::oneshot` receiver, a `watch` change, a
 //! shutdown signal), or drop the future: in each case the order is cancelled at BankID. After
 //! a drop, the cancel request is spawned on the current tokio runtime.
@@ -60,38 +60,25 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::fmt;
-use std::future::Future;
-use std::ops::ControlFlow;
-use std::sync::Arc;
-use std::time::Instant;
+use bankid_core::{Config, Error, MAX_RESPONSE_BODY, TransportError, TransportErrorKind};
+use bankid_tokio::HttpTransport;
 
-use bankid_core::{
-    Action, AuthRequest, CancelRequest, CollectRequest, CollectResponse, Config, Endpoint, Error, Event,
-    MAX_RESPONSE_BODY, Operation, Order, OrderResponse, OtherPaymentRequest, PaymentRequest, PhoneAuthRequest,
-    PhoneOrderResponse, PhoneSignRequest, SignRequest, TransportError, TransportErrorKind,
-};
+/// An async BankID client on reqwest, with its own connection pool; clones share the pool. Its
+/// methods (`authenticate`, `sign`, ..., `wait`, `wait_until`) are [`bankid_tokio::Client`]'s,
+/// shared with `bankid-hyper`.
+pub type Client = bankid_tokio::Client<ReqwestTransport>;
 
-/// An async BankID client with its own connection pool. Clones share the pool.
-#[derive(Clone)]
-pub struct Client {
+/// The reqwest side of [`Client`]: a `reqwest::Client` with [`Config::rustls_client_config`],
+/// no redirects, `https` only, no proxy and the request timeout.
+#[derive(Clone, Debug)]
+pub struct ReqwestTransport {
     http: reqwest::Client,
-    config: Arc<Config>,
 }
 
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client").field("transport", &"reqwest").field("config", &self.config).finish()
-    }
-}
+impl HttpTransport for ReqwestTransport {
+    const NAME: &'static str = "reqwest";
 
-impl Client {
-    /// A client for `config`: its base URL, roots, identity and request timeout.
-    ///
-    /// # Errors
-    /// [`Error::Identity`] when the roots or the identity are unusable, [`Error::Transport`]
-    /// when reqwest cannot build its client.
-    pub fn new(config: Config) -> Result<Self, Error> {
+    fn new(config: &Config) -> Result<Self, Error> {
         let tls = rustls::ClientConfig::clone(&*config.rustls_client_config()?);
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
@@ -101,137 +88,7 @@ impl Client {
             .timeout(config.request_timeout())
             .build()
             .map_err(transport_error)?;
-        Ok(Self { http, config: Arc::new(config) })
-    }
-
-    /// The configuration.
-    #[must_use]
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// Starts an identification order (`/auth`).
-    ///
-    /// # Errors
-    /// Any [`Error`]: invalid input (nothing sent), BankID's error answers, unexpected
-    /// responses, transport failures.
-    pub async fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts a signing order (`/sign`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts a payment order (`/payment`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts an identification over the phone (`/phone/auth`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts a signing over the phone (`/phone/sign`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts a payment the user approves on another device (`/other/payment`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Collects an order once (`/collect`). [`Client::wait`] does this at the right pace.
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error> {
-        self.send(&CollectRequest::new(order_ref)).await
-    }
-
-    /// Cancels an order (`/cancel`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn cancel(&self, order_ref: &str) -> Result<(), Error> {
-        self.send(&CancelRequest::new(order_ref)).await.map(drop)
-    }
-
-    /// Runs `order` to its end: collects it, sleeps between requests, and hands every event to
-    /// `on_event`, the final one included, which is also returned ([`Event::is_final`]:
-    /// completed, failed, cancelled or error).
-    ///
-    /// When `on_event` returns [`ControlFlow::Break`], the order is cancelled at BankID and ends
-    /// with [`Event::Cancelled`]. When the future is dropped before the end, the cancel request
-    /// is spawned on the current tokio runtime.
-    pub async fn wait(&self, order: Order, on_event: impl FnMut(&Event) -> ControlFlow<()>) -> Event {
-        self.wait_until(order, std::future::pending(), on_event).await
-    }
-
-    /// Like [`Client::wait`], and when `stop` resolves first the order is cancelled at BankID
-    /// and ends with [`Event::Cancelled`].
-    pub async fn wait_until(
-        &self,
-        mut order: Order,
-        stop: impl Future<Output = ()>,
-        mut on_event: impl FnMut(&Event) -> ControlFlow<()>,
-    ) -> Event {
-        let mut guard = CancelOnDrop(Some((self.clone(), order.order_ref().to_owned())));
-        let mut stop = std::pin::pin!(stop);
-        let mut stopped = false;
-        let end = loop {
-            match order.drive(Instant::now(), &self.config) {
-                Action::Event(event) => {
-                    if on_event(&event).is_break() {
-                        stopped = true;
-                        order.cancel();
-                    }
-                }
-                // A collect may be abandoned when the caller stops; a cancel is seen through.
-                Action::Send { request, endpoint } => tokio::select! {
-                    result = self.execute(request) => order.handle_result(Instant::now(), result),
-                    () = &mut stop, if !stopped && endpoint == Endpoint::Collect => {
-                        stopped = true;
-                        order.cancel();
-                    }
-                },
-                Action::Sleep(until) => tokio::select! {
-                    () = tokio::time::sleep_until(until.into()) => {}
-                    () = &mut stop, if !stopped => {
-                        stopped = true;
-                        order.cancel();
-                    }
-                },
-                Action::Done(event) => {
-                    let _ = on_event(&event);
-                    break event;
-                }
-            }
-        };
-        guard.0 = None;
-        end
-    }
-
-    async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        O::parse(self.execute(operation.to_http(&self.config)?).await?)
+        Ok(Self { http })
     }
 
     /// The only code that is reqwest's: one request out, one response back.
@@ -250,17 +107,6 @@ impl Client {
         *out.version_mut() = response.version();
         *out.headers_mut() = std::mem::take(response.headers_mut());
         Ok(out)
-    }
-}
-
-/// Cancels the order at BankID, on the current tokio runtime, when dropped armed.
-struct CancelOnDrop(Option<(Client, String)>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        if let (Some((client, order_ref)), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
-            runtime.spawn(async move { client.cancel(&order_ref).await.ok() });
-        }
     }
 }
 
