@@ -242,7 +242,11 @@ impl Resolver for IpLiteralResolver {
                 addresses.push(SocketAddr::new(ip, uri.port_u16().unwrap_or(443)));
                 Ok(addresses)
             }
-            Err(_) => self.0.resolve(uri, config, timeout),
+            // A name that does not resolve is a connect failure, as in the other transports.
+            Err(_) => self.0.resolve(uri, config, timeout).map_err(|error| match error {
+                ureq::Error::Io(_) => ureq::Error::HostNotFound,
+                other => other,
+            }),
         }
     }
 }

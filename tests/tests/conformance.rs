@@ -514,6 +514,12 @@ fn connection_refused<T: Transport>() {
     assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Connect);
 }
 
+/// A host name that does not resolve (`.invalid` never does) is a connect failure.
+fn unknown_host<T: Transport>() {
+    let client = T::new(Config::custom("https://bankid-sim.invalid", Roots::test()).unwrap()).unwrap();
+    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Connect);
+}
+
 /// A whole flow and more over one connection: one TLS handshake.
 fn connections_are_reused<T: Transport>() {
     let sim = Sim::start();
@@ -626,6 +632,7 @@ suite! {
         truncated_body,
         body_too_large,
         connection_refused,
+        unknown_host,
         connections_are_reused,
         debug_shows_no_secrets,
     ],
