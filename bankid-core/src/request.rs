@@ -720,18 +720,6 @@ impl OtherPaymentRequest {
     launch_setters!();
 }
 
-impl fmt::Debug for OtherPaymentRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OtherPaymentRequest")
-            .field("personal_number", &"[redacted]")
-            .field("transaction", &self.transaction)
-            .field("risk_flags", &self.risk_flags)
-            .field("texts", &self.texts)
-            .field("launch", &self.launch)
-            .finish()
-    }
-}
-
 /// An identification during a phone call (`POST /rp/v6.0/phone/auth`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct PhoneAuthRequest {
@@ -779,52 +767,25 @@ impl PhoneSignRequest {
     text_setters!();
 }
 
-macro_rules! redacted_phone_debug {
-    ($($name:ident),+) => {$(
+/// `Debug` for a request: the personal data fields print as `[redacted]`, the others as they are.
+macro_rules! redacted_debug {
+    ($name:ident { redacted: [$($secret:ident),*], shown: [$($field:ident),*] }) => {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
-                    .field("personal_number", &"[redacted]")
-                    .field("call_initiator", &self.call_initiator)
-                    .field("texts", &self.texts)
+                    $(.field(stringify!($secret), &"[redacted]"))*
+                    $(.field(stringify!($field), &self.$field))*
                     .finish()
             }
         }
-    )+};
+    };
 }
-redacted_phone_debug!(PhoneAuthRequest, PhoneSignRequest);
-
-impl fmt::Debug for AuthRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthRequest")
-            .field("end_user_ip", &"[redacted]")
-            .field("texts", &self.texts)
-            .field("launch", &self.launch)
-            .finish()
-    }
-}
-
-impl fmt::Debug for SignRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignRequest")
-            .field("end_user_ip", &"[redacted]")
-            .field("texts", &self.texts)
-            .field("launch", &self.launch)
-            .finish()
-    }
-}
-
-impl fmt::Debug for PaymentRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PaymentRequest")
-            .field("end_user_ip", &"[redacted]")
-            .field("transaction", &self.transaction)
-            .field("risk_flags", &self.risk_flags)
-            .field("texts", &self.texts)
-            .field("launch", &self.launch)
-            .finish()
-    }
-}
+redacted_debug!(AuthRequest { redacted: [end_user_ip], shown: [texts, launch] });
+redacted_debug!(SignRequest { redacted: [end_user_ip], shown: [texts, launch] });
+redacted_debug!(PaymentRequest { redacted: [end_user_ip], shown: [transaction, risk_flags, texts, launch] });
+redacted_debug!(OtherPaymentRequest { redacted: [personal_number], shown: [transaction, risk_flags, texts, launch] });
+redacted_debug!(PhoneAuthRequest { redacted: [personal_number], shown: [call_initiator, texts] });
+redacted_debug!(PhoneSignRequest { redacted: [personal_number], shown: [call_initiator, texts] });
 
 /// The status of an order (`POST /rp/v6.0/collect`). Call it every two seconds while the order
 /// is pending; [`crate::Order`] does that for you.
