@@ -78,6 +78,10 @@ pub struct SimArgs {
     /// 64 MiB), for a client's limit on the size of an answer.
     #[arg(long, value_name = "BYTES", num_args = 0..=1, default_missing_value = "2097152", value_parser = oversized)]
     pub oversized: Option<usize>,
+    /// Fault: answer collect requests with another order's answer (another orderRef, status
+    /// complete, another person's completion data). Other endpoints are answered normally.
+    #[arg(long)]
+    pub foreign_order_ref: bool,
     /// Apply the fault flags (except --maintenance's count) only to this endpoint
     /// (auth, sign, payment, phone/auth, phone/sign, other/payment, collect, cancel).
     #[arg(long, value_name = "ENDPOINT")]
@@ -134,6 +138,7 @@ impl SimArgs {
             (self.truncate, Fault::Truncate),
             (self.wrong_content_type, Fault::WrongContentType),
             (self.malformed_json, Fault::MalformedJson),
+            (self.foreign_order_ref, Fault::ForeignOrderRef),
         ];
         config.faults.extend(flags.into_iter().filter(|(on, _)| *on).map(|(_, f)| rule(f)));
         if let Some(status) = self.html {
@@ -256,6 +261,9 @@ mod tests {
             faults,
             [Fault::MalformedJson, Fault::Html { status: 503 }, Fault::Oversized(Fault::DEFAULT_OVERSIZED)]
         );
+        let cli = Cli::try_parse_from(["x", "--foreign-order-ref", "--fault-times", "1"]).expect("parses");
+        let faults = cli.sim.to_config().expect("config").faults;
+        assert_eq!((faults[0].fault.clone(), faults[0].times), (Fault::ForeignOrderRef, Some(1)));
         let cli = Cli::try_parse_from(["x", "--oversized", "1048577"]).expect("parses");
         assert_eq!(cli.sim.to_config().expect("config").faults[0].fault, Fault::Oversized(1_048_577));
         for bad in [["x", "--html", "700"], ["x", "--html", "99"], ["x", "--oversized", "67108865"]] {

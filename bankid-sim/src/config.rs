@@ -37,6 +37,12 @@ impl TestPerson {
         }
     }
 
+    /// The person in the answers of [`Fault::ForeignOrderRef`](crate::Fault::ForeignOrderRef):
+    /// Fredrik Främling, `197505051230`, never the default test person.
+    pub fn foreign() -> Self {
+        Self::new(FOREIGN_PERSONAL_NUMBER, "Fredrik", "Främling")
+    }
+
     /// `givenName surname`.
     pub fn name(&self) -> String {
         format!("{} {}", self.given_name, self.surname)
@@ -54,6 +60,9 @@ impl Default for TestPerson {
         }
     }
 }
+
+/// The personal number of [`TestPerson::foreign`].
+const FOREIGN_PERSONAL_NUMBER: &str = "197505051230";
 
 /// The time rules of an order, on the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,5 +146,8 @@ mod tests {
     #[test]
     fn default_person_is_valid() {
         assert!(crate::is_valid_personal_number(&super::TestPerson::default().personal_number));
+        let foreign = super::TestPerson::foreign();
+        assert!(crate::is_valid_personal_number(&foreign.personal_number));
+        assert_ne!(foreign.personal_number, super::TestPerson::default().personal_number);
     }
 }

@@ -57,7 +57,8 @@
 //! * **Faults** per run ([`FaultRule`]) and per order ([`SimHandle::inject_fault`]): 503
 //!   maintenance, 500, 408, an HTML error page with any status (502 by default), a delay, a
 //!   dropped connection, a truncated body, a wrong content type, a redirect, a body that is not
-//!   valid JSON, an oversized body (see [`Fault`]).
+//!   valid JSON, an oversized body, a collect answered with another order's reference and
+//!   completion data (see [`Fault`]).
 //! * **A connection counter** ([`SimHandle::connections_accepted`]): TCP connections accepted,
 //!   whether or not their handshake succeeded, to check that a client reuses its connections.
 //!
@@ -84,7 +85,7 @@
 //! The `fault` names: `maintenance`, `internalError`, `requestTimeout`, `html` (`status`:
 //! 200-599, default 502), `delay` (`delayMs`, default 1000), `drop`, `truncate`,
 //! `wrongContentType`, `redirect` (`location`), `malformedJson`, `oversized` (`bytes`: up to
-//! 64 MiB, default 2 MiB). Without `orderRef` the fault applies to the next `times` requests
+//! 64 MiB, default 2 MiB), `foreignOrderRef` (collect only). Without `orderRef` the fault applies to the next `times` requests
 //! (all of them if absent) to `endpoint` (all `/rp/` endpoints if absent); with it, to the next
 //! `times` (default 1) collect/cancel requests about that order.
 //!

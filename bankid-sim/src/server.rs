@@ -28,7 +28,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::Error;
 use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault};
-use crate::orders::{CollectBody, Order};
+use crate::orders::{CollectBody, Order, foreign_answer};
 use crate::pki::Pki;
 use crate::simulator::SimHandle;
 use crate::validate::{self, ApiError};
@@ -288,7 +288,7 @@ async fn apply(fault: Fault) -> Action {
             resp.headers_mut().insert(LOCATION, value);
             Action::Respond(resp)
         }
-        f @ (Fault::Truncate | Fault::WrongContentType) => Action::Modify(f),
+        f @ (Fault::Truncate | Fault::WrongContentType | Fault::ForeignOrderRef) => Action::Modify(f),
     }
 }
 
@@ -431,6 +431,10 @@ async fn rp_request(
             Action::Continue => {}
         }
     }
+    if endpoint == Endpoint::Collect && *spoiler == Some(Fault::ForeignOrderRef) {
+        *spoiler = None;
+        return Ok(foreign_collect(sim, rp));
+    }
     Ok(if endpoint == Endpoint::Collect {
         shared.store.collect(&shared.ctx, &rp, order_ref).map(|view| {
             json_response(
@@ -446,6 +450,16 @@ async fn rp_request(
     } else {
         shared.store.cancel(&shared.ctx, &rp, order_ref).map(|()| json_response(200, &json!({})))
     })
+}
+
+/// The answer of [`Fault::ForeignOrderRef`] to a collect: another order's completion.
+fn foreign_collect(sim: &SimHandle, rp: [u8; 32]) -> Result<Resp, ApiError> {
+    let (order_ref, data) = foreign_answer(&sim.shared().ctx, rp).map_err(|e| {
+        tracing::error!("foreign answer failed: {e}");
+        ApiError::new(500, "internalError", "Internal technical error (simulated)")
+    })?;
+    let body = CollectBody { order_ref: &order_ref, status: "complete", hint_code: None, completion_data: Some(&data) };
+    Ok(json_response(200, &body))
 }
 
 fn start(sim: &SimHandle, rp: [u8; 32], endpoint: Endpoint, body: Value) -> Result<Resp, ApiError> {
