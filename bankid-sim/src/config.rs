@@ -83,6 +83,13 @@ pub struct Timings {
     pub sweep_interval: Duration,
     /// How long a client may take to send its request body before getting 408 (10 s).
     pub request_timeout: Duration,
+    /// How long a connection may take to deliver a complete request head (30 s). The clock
+    /// starts when the server is ready for the next request, so this is also how long an idle
+    /// keep-alive connection is kept.
+    pub header_read_timeout: Duration,
+    /// How long a write to a client may stall (the client reads nothing) before the connection
+    /// is closed (30 s).
+    pub write_timeout: Duration,
 }
 
 impl Default for Timings {
@@ -95,9 +102,31 @@ impl Default for Timings {
             qr_max_age: 5,
             sweep_interval: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
+
+/// Who may use the `/sim/` control endpoints (the simulated phone, faults, the clock).
+///
+/// They can fail every order, inject 64 MiB answers or move the clock by a century, so they are
+/// not open to anyone who can reach the port.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ControlApi {
+    /// Only connections with a client certificate from the simulator's RP CA (any of its RP
+    /// identities, e.g. `rp-1.pem`; their keys are written readable only by their owner), as
+    /// for `/rp/`; without one: HTTP 401. The default.
+    #[default]
+    ClientCertificate,
+    /// Not served at all: every `/sim/` path answers HTTP 404. The in-process [`crate::SimHandle`]
+    /// keeps working.
+    Off,
+}
+
+/// The default of [`SimConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 /// Everything the simulator can be told at start. [`crate::SimulatorBuilder`] sets it field by
 /// field; the `bankid-sim` binary builds it from [`crate::cli::SimArgs`].
@@ -123,6 +152,11 @@ pub struct SimConfig {
     pub pki_dir: Option<PathBuf>,
     /// Reuse an existing PKI instead of generating one (tests share one to save time).
     pub pki: Option<Arc<Pki>>,
+    /// Who may use the `/sim/` control endpoints.
+    pub control_api: ControlApi,
+    /// At most this many connections are open at once (256 by default, at least 1); further
+    /// clients wait in the listen backlog until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for SimConfig {
@@ -137,6 +171,8 @@ impl Default for SimConfig {
             p12_password: "qwerty123".to_owned(),
             pki_dir: None,
             pki: None,
+            control_api: ControlApi::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -34,8 +34,13 @@
 //!   cancel with another certificate: 400 `invalidParameters` "No such order").
 //! * **Every v6 endpoint** under `/rp/v6.0/`: `auth`, `sign`, `payment`, `phone/auth`,
 //!   `phone/sign`, `other/payment`, `collect`, `cancel`, with BankID's validation and `details`
-//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive (idle connections are closed after
-//!   2 minutes).
+//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive.
+//! * **Bounded clients** (see [`Timings`] and [`SimConfig::max_connections`]): at most 256
+//!   connections at once (more wait in the listen backlog); a request head must arrive within
+//!   30 s (which also closes idle keep-alive connections), a body within 10 s (408); a client
+//!   that stops reading its answer is dropped after 30 s; a body whose `Content-Length` is over
+//!   the limit (512 KiB on `/rp/`, 64 KiB on `/sim/`) is refused unread, without
+//!   `100 Continue`, and the connection closed.
 //! * **Orders that live on the server's clock** (see [`Timings`]): `outstandingTransaction` until
 //!   the QR is scanned (HMAC and age checked like the app does) or the autostart token is used,
 //!   then `started` (autostart) / `userCallConfirm` (phone orders) / `userMrtd` (MRTD requirement)
@@ -63,8 +68,12 @@
 //!   whether or not their handshake succeeded, to check that a client reuses its connections.
 //!
 //! ## The `/sim/` control endpoints
-//! On the same listener, no client certificate needed (the phone is not an RP), JSON in and out,
-//! `POST` only; errors are `400 {"error": "..."}`:
+//! On the same listener, JSON in and out, `POST` only; errors are `400 {"error": "..."}`. They
+//! can fail any order, send 64 MiB answers or move the clock by a century, so by default
+//! ([`ControlApi::ClientCertificate`]) they need a client certificate from the simulator's RP CA,
+//! like `/rp/` (any RP's: the phone acts on any order); without one they answer
+//! `401 {"error": ...}`. [`ControlApi::Off`] (`--no-control-api`) turns them off (404). The
+//! `bankid-sim` binary says which in its startup banner. [`SimHandle`] is not affected.
 //!
 //! | path | body | answer |
 //! |---|---|---|
@@ -119,10 +128,11 @@ mod server;
 mod signature;
 mod simapi;
 mod simulator;
+mod stall;
 mod validate;
 
 pub use blocking::BlockingSimulator;
-pub use config::{SimConfig, TestPerson, Timings};
+pub use config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson, Timings};
 pub use fault::{Endpoint, Fault, FaultRule};
 pub use orders::{OrderInfo, PhoneError};
 pub use pki::{ClientIdentity, Pki};

@@ -157,8 +157,8 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     let sim = sim().await;
     let cfg = config(&sim);
     let mut rp = connect(&sim, Some(0)).await;
-    // The phone needs no client certificate.
-    let mut phone = connect(&sim, None).await;
+    // The phone needs a client certificate of this simulator's RP CA: any RP's will do.
+    let mut phone = connect(&sim, Some(1)).await;
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
     let r = json!({"orderRef": start.order_ref});
 
@@ -298,7 +298,7 @@ async fn foreign_order_ref_answers_with_another_orders_completion() {
 
     // Per run over /sim/, on every endpoint: start and cancel answers name no other order and
     // are answered normally; every collect gets a different foreign reference.
-    let mut phone = connect(&sim, None).await;
+    let mut phone = connect(&sim, Some(1)).await;
     let (s, _) = phone.post("/sim/fault", &json!({"fault": "foreignOrderRef"})).await;
     assert_eq!(s, 200);
     let b = conn.call(&cfg, &AuthRequest::new(ip())).await.expect("auth answered normally");
