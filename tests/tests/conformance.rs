@@ -401,6 +401,54 @@ fn slow_server_times_out<T: Transport>() {
     assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
 }
 
+/// A collect answered with another order's reference and another person: an error naming the
+/// mismatch, never a completion (for an identification, the wrong person logged in). Both from
+/// `wait` and from a single `collect`.
+fn foreign_order_answer_is_an_error<T: Transport>() {
+    let sim = Sim::start();
+    let client: T = sim.client();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
+    sim.inject_fault(&start.order_ref, Fault::ForeignOrderRef, 2).unwrap();
+    let error = unexpected(client.send(&CollectRequest::new(&start.order_ref)));
+    assert_eq!(error.kind, UnexpectedKind::ForeignOrder);
+    let mut log = Vec::new();
+    let end = client.wait(order(&start, StartMode::Qr), &mut all_events(&mut log));
+    let Event::Error(Error::UnexpectedResponse(error)) = end else { panic!("{end:?}") };
+    assert_eq!(error.kind, UnexpectedKind::ForeignOrder);
+    assert!(!log.iter().any(|event| event.starts_with("Completed")), "{log:?}");
+    // The order asked about is untouched at the simulator.
+    assert!(matches!(
+        client.send(&CollectRequest::new(&start.order_ref)).unwrap().status,
+        CollectStatus::Pending { .. }
+    ));
+}
+
+/// Each collect takes 2.5 s to answer: the QR code still changes every second, each at its own
+/// second, while the collect is in flight (the old drivers showed one every 2.5 s).
+fn qr_codes_keep_coming_while_a_collect_is_slow<T: Transport>() {
+    let sim = Sim::start();
+    let client: T = sim.client();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
+    sim.add_fault(FaultRule::new(Fault::Delay(Duration::from_millis(2_500))).on(Endpoint::Collect));
+    let t0 = Instant::now();
+    let mut shown: Vec<(u64, Duration)> = Vec::new();
+    let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
+        if let Event::QrChanged(content) = event {
+            let second = content.split('.').nth(2).and_then(|s| s.parse().ok()).expect("seconds");
+            shown.push((second, t0.elapsed()));
+        }
+        if shown.len() == 6 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
+    assert!(matches!(end, Event::Cancelled { reason: CancelReason::Caller, .. }), "{end:?}");
+    let seconds: Vec<u64> = shown.iter().map(|(second, _)| *second).collect();
+    assert_eq!(seconds, [0, 1, 2, 3, 4, 5]);
+    for (second, at) in &shown {
+        // At its second (the order started just before t0), with room for a busy machine.
+        assert!(*at + Duration::from_millis(50) >= Duration::from_secs(*second), "{shown:?}");
+        assert!(*at < Duration::from_secs(*second) + Duration::from_millis(900), "{shown:?}");
+    }
+}
+
 /// The server's certificate chains to a root we do not trust: TLS error, no request sent.
 fn untrusted_server_certificate<T: Transport>() {
     let sim = Sim::start();
@@ -625,6 +673,8 @@ suite! {
         internal_error_not_retried,
         collect_retries_after_dropped_connection,
         slow_server_times_out,
+        foreign_order_answer_is_an_error,
+        qr_codes_keep_coming_while_a_collect_is_slow,
         untrusted_server_certificate,
         foreign_client_certificate,
         no_client_identity,
