@@ -108,6 +108,7 @@ impl Client {
             .https_only(true)
             .proxy(None)
             .timeout_global(Some(config.request_timeout()))
+            .max_idle_connections_per_host(config.max_connections())
             .tls_config(tls)
             .build();
         let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::new(), IpLiteralResolver::default());

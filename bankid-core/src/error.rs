@@ -10,6 +10,7 @@ use std::fmt;
 use http::StatusCode;
 
 use crate::codes::{Endpoint, ErrorCode};
+pub use crate::input::InvalidInput;
 use crate::messages::Rfa;
 use crate::tls::IdentityError;
 
@@ -154,24 +155,6 @@ impl fmt::Debug for UnexpectedResponse {
             .field("content_type", &self.content_type)
             .field("excerpt_len", &self.excerpt.len())
             .finish()
-    }
-}
-
-/// Input rejected before anything was sent, naming the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-#[error("invalid {field}: {reason}")]
-pub struct InvalidInput {
-    /// The field, as BankID names it (e.g. `requirement.personalNumber`).
-    pub field: &'static str,
-    /// Why it was rejected. Never contains the rejected value when that may be personal data.
-    pub reason: String,
-}
-
-impl InvalidInput {
-    /// A rejection of `field` for `reason`.
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self { field, reason: reason.into() }
     }
 }
 

@@ -28,6 +28,24 @@
 //! - Verifying the XML signature and OCSP response of a completed order (spec §9): keep the
 //!   [`CompletionData`] for audit.
 //!
+//! # Design
+//! - **Sans-IO.** Building a request and reading a response are pure functions of bytes:
+//!   [`Operation::to_http`] and [`Operation::read_response`] (or the static
+//!   [`Operation::parse`]). One response check (status, content type, empty body, JSON error
+//!   body) serves every endpoint: it is the only place in the workspace where a status code is
+//!   interpreted. A transport sends bytes and hands back bytes, whatever the status.
+//! - **One driving contract.** [`Order`] takes inputs (responses and failures tagged with the
+//!   [`RequestId`] of the request they answer) and hands out outputs (events, requests, the
+//!   instant to wake up, the end), in the style of quinn-proto and str0m: see [`order`]. Every
+//!   transport, the CLI and the web flow drive orders through it, so the collect cadence, the QR
+//!   code, retries and the deadline are written once.
+//! - **The API once.** Each client has one generic `send` for any [`Operation`];
+//!   [`client_methods!`] gives it PyBankID's names.
+//! - **Strict at the edges.** Caller input is checked before anything is sent
+//!   ([`Error::InvalidInput`] names the field); server answers are taken only in the shape
+//!   BankID sends ([`Error::UnexpectedResponse`] says why not), and a collect answer must name
+//!   the order asked about.
+//!
 //! # Privacy
 //! Personal numbers, names, IP addresses, the QR secret, the autostart token, signatures and
 //! OCSP responses print as `[redacted]` in `Debug`. The crate logs nothing.
@@ -130,6 +148,7 @@ mod client_methods;
 pub mod codes;
 mod config;
 mod error;
+mod input;
 pub mod launch;
 pub mod messages;
 pub mod order;
@@ -145,7 +164,8 @@ pub use codes::{
     StartMode, TransactionType, UserVisibleDataFormat,
 };
 pub use config::{
-    API_PREFIX, Config, DEFAULT_REQUEST_TIMEOUT, Environment, MAX_RESPONSE_BODY, PRODUCTION_URL, TEST_URL, USER_AGENT,
+    API_PREFIX, Config, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, Environment, MAX_RESPONSE_BODY,
+    PRODUCTION_URL, TEST_URL, USER_AGENT,
 };
 pub use error::{
     ApiError, BODY_EXCERPT_LIMIT, Error, InvalidInput, TransportError, TransportErrorKind, UnexpectedKind,

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bankid_core::{Config, Error, Event, Input, InvalidInput, Operation, Order, Output, RequestId, TransportError};
+use tokio::sync::Semaphore;
 
 /// One async HTTP client, as the BankID driver needs it.
 ///
@@ -44,15 +45,22 @@ pub trait HttpTransport: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
 }
 
-/// An async BankID client over the transport `T`. Clones share the transport's connection pool.
+/// An async BankID client over the transport `T`. Clones share the transport's connection pool
+/// and its limit of [`Config::max_connections`] requests in flight (so at most that many
+/// connections); requests beyond it wait their turn.
 pub struct Client<T> {
     transport: T,
     config: Arc<Config>,
+    connections: Arc<Semaphore>,
 }
 
 impl<T: Clone> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Self { transport: self.transport.clone(), config: Arc::clone(&self.config) }
+        Self {
+            transport: self.transport.clone(),
+            config: Arc::clone(&self.config),
+            connections: Arc::clone(&self.connections),
+        }
     }
 }
 
@@ -69,7 +77,8 @@ impl<T: HttpTransport> Client<T> {
     /// [`Error::Identity`] when the roots or the identity are unusable, [`Error::Transport`]
     /// when the HTTP client cannot be built.
     pub fn new(config: Config) -> Result<Self, Error> {
-        Ok(Self { transport: T::new(&config)?, config: Arc::new(config) })
+        let connections = Arc::new(Semaphore::new(config.max_connections()));
+        Ok(Self { transport: T::new(&config)?, config: Arc::new(config), connections })
     }
 
     /// The configuration.
@@ -85,15 +94,18 @@ impl<T: HttpTransport> Client<T> {
     /// Any [`Error`]: invalid input (nothing sent), BankID's error answers, unexpected
     /// responses, transport failures.
     pub async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        operation.read_response(self.transport.execute(operation.to_http(&self.config)?).await?)
+        operation.read_response(self.execute(operation.to_http(&self.config)?).await?)
     }
 
     /// Sends one HTTP request as it is and returns its response, whatever its status: for
-    /// drivers of their own (an [`Output::Send`] of an [`Order`], say).
+    /// drivers of their own (an [`Output::Send`] of an [`Order`], say). Waits for a free
+    /// connection first when [`Config::max_connections`] requests are in flight.
     ///
     /// # Errors
     /// The transport's failure.
     pub async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        // The semaphore is never closed, so acquiring fails never; without a permit, go anyway.
+        let _permit = self.connections.acquire().await.ok();
         self.transport.execute(request).await
     }
 
@@ -138,7 +150,7 @@ impl<T: HttpTransport> Client<T> {
                 }
                 // A new request replaces (drops) one the order abandoned.
                 Output::Send { id, request, abandonable, .. } => {
-                    in_flight = Some((id, abandonable, Box::pin(self.transport.execute(request))));
+                    in_flight = Some((id, abandonable, Box::pin(self.execute(request))));
                 }
                 Output::Wait(until) => tokio::select! {
                     (id, result) = result_of(&mut in_flight) => {

@@ -52,6 +52,7 @@ fn order_ref_body(order_ref: &str) -> Result<Vec<u8>, InvalidInput> {
 }
 
 pub(super) mod sealed {
+    #[allow(unnameable_types, reason = "sealed on purpose: no other crate may implement Operation")]
     pub trait Sealed {}
 }
 
