@@ -124,7 +124,7 @@ pub use blocking::BlockingSimulator;
 pub use config::{SimConfig, TestPerson, Timings};
 pub use fault::{Endpoint, Fault, FaultRule};
 pub use orders::{OrderInfo, PhoneError};
-pub use pki::{ClientIdentity, Pki};
+pub use pki::{ClientIdentity, Pki, SignatureKeyType};
 pub use pnr::is_valid_personal_number;
 pub use qr::{qr_auth_code, qr_content};
 pub use simulator::{SimHandle, Simulator, SimulatorBuilder};

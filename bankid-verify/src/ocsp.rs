@@ -149,8 +149,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed<'_>, VerifyError> {
                 if nonce.is_some() {
                     return Err(VerifyError::OcspMalformed("two nonces"));
                 }
-                // RFC 8954: the value is an OCTET STRING; some responders put the raw bytes.
-                nonce = Some(der::single(value.content, OCTET_STRING).map_or(value.content, |o| o.content));
+                // BankID puts the raw nonce bytes in extnValue; RFC 8954 wraps them in an OCTET
+                // STRING. Both readings are tried in `check`.
+                nonce = Some(value.content);
             }
         }
     }
@@ -209,7 +210,9 @@ pub(crate) fn check(
         })
         .ok_or(VerifyError::OcspCertIdMismatch)?;
     let nonce = parsed.nonce.ok_or(VerifyError::OcspNonceMissing)?;
-    if nonce.get(..20) != Some(&sha1(signature_b64.as_bytes())[..]) {
+    let expected = sha1(signature_b64.as_bytes());
+    let wrapped = der::single(nonce, OCTET_STRING).ok().map(|o| o.content);
+    if ![Some(nonce), wrapped].into_iter().flatten().any(|n| n.get(..20) == Some(&expected[..])) {
         return Err(VerifyError::OcspNonceMismatch);
     }
     // The responder: the issuer itself, or a certificate in the response.
