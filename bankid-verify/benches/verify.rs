@@ -4,11 +4,13 @@
 //! (responder certificate) + 1 RSA-2048 (OCSP) verifications, two C14N + SHA-256 digests and the
 //! parsing, so expect it to be a small multiple of the baseline.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+
 use std::hint::black_box;
 
+use bankid_verify::{Environment, Expectations, TrustAnchors, verify};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use bankid_verify::{Environment, Expectations, TrustAnchors, verify};
 use criterion::{Criterion, criterion_group, criterion_main};
 use x509_parser::prelude::FromDer;
 
@@ -33,7 +35,8 @@ fn bench(c: &mut Criterion) {
     let sv = B64
         .decode(&xml[xml.find("<SignatureValue>").expect("sv") + 16..xml.find("</SignatureValue>").expect("sv")])
         .expect("b64");
-    let leaf_b64 = &xml[xml.find("<X509Certificate>").expect("cert") + 17..xml.find("</X509Certificate>").expect("cert")];
+    let leaf_b64 =
+        &xml[xml.find("<X509Certificate>").expect("cert") + 17..xml.find("</X509Certificate>").expect("cert")];
     let leaf_der = B64.decode(leaf_b64).expect("b64");
     let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(&leaf_der).expect("leaf");
     let key = leaf.public_key().subject_public_key.data.to_vec();

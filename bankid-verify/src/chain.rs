@@ -67,7 +67,7 @@ pub(crate) fn verify_spki(spki: &SubjectPublicKeyInfo<'_>, alg: SigAlg, message:
 /// Parses one DER certificate, with nothing after it.
 pub(crate) fn parse_cert(der: &[u8], position: ChainPosition) -> Result<X509Certificate<'_>, VerifyError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         _ => Err(VerifyError::CertificateMalformed { position }),
     }
 }

@@ -575,7 +575,7 @@ pub fn verify(signature: &str, ocsp_response: Option<&str>, expect: &Expectation
 
     // The time to judge at, the chain, the OCSP response.
     let ocsp = ocsp_der.as_deref().map(ocsp::parse).transpose()?;
-    let judged_at = expect.at.or(ocsp.as_ref().map(|o| o.produced_at)).ok_or(VerifyError::NoJudgedTime)?;
+    let judged_at = expect.at.or_else(|| ocsp.as_ref().map(|o| o.produced_at)).ok_or(VerifyError::NoJudgedTime)?;
     let anchors = expect
         .anchors
         .ders
@@ -671,7 +671,7 @@ fn check_reference(
     };
     let digest_value = only_child(reference, DSIG_NS, "DigestValue", "exactly one DigestValue")?;
     let expected = xml::b64_text(&text_of(digest_value, "DigestValue holds text")?)
-        .ok_or(VerifyError::DigestMismatch { uri: uri.into() })?;
+        .ok_or_else(|| VerifyError::DigestMismatch { uri: uri.into() })?;
     let targets = xml::elements_with_id(doc, id);
     if targets.len() != 1 {
         return Err(VerifyError::ReferencedElement { id: id.into(), count: targets.len() });

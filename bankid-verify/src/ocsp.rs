@@ -92,9 +92,8 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed<'_>, VerifyError> {
     let tbs = b.expect(SEQUENCE).map_err(m("tbsResponseData"))?;
     let sig_alg = algorithm(&mut b, "signatureAlgorithm")?;
     let signature = b.expect(BIT_STRING).map_err(m("signature"))?;
-    let signature = match signature.content {
-        [0, rest @ ..] => rest,
-        _ => return Err(VerifyError::OcspMalformed("signature")),
+    let [0, signature @ ..] = signature.content else {
+        return Err(VerifyError::OcspMalformed("signature"));
     };
     let mut certs = Vec::new();
     if let Some(c) = b.optional(0xa0).map_err(m("certs"))? {
