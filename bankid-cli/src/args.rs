@@ -56,6 +56,9 @@ pub(crate) enum Command {
     Qr(QrArgs),
     /// Run the BankID simulator in the foreground until Ctrl-C (same flags as `bankid-sim`).
     Sim(bankid_sim::cli::SimArgs),
+    /// Verify a completion signature and its OCSP response offline (exit 0 verified, 1 a check
+    /// failed, 2 an error).
+    Verify(crate::verify::VerifyArgs),
 }
 
 /// `bankid auth`.
@@ -273,6 +276,10 @@ pub(crate) struct OutputArgs {
     /// No progress output (QR code, messages); only the result.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Do not verify the completion signature of an order (auth, sign, payment, phone-auth,
+    /// phone-sign verify it by default and exit 1 if a check fails).
+    #[arg(long)]
+    pub(crate) no_verify: bool,
 }
 
 /// How the order reaches the user's app, and where the user goes afterwards (auth, sign, payment).

@@ -21,6 +21,7 @@ mod run;
 mod server;
 mod sim;
 mod start;
+mod verify;
 
 use std::process::ExitCode;
 
