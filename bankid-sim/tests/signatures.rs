@@ -157,6 +157,27 @@ async fn signatures_are_shaped_like_bankids() {
     assert!(contains(&nonce_ext), "nonce = SHA-1(signature string) + 12 bytes, critical");
 }
 
+/// The largest texts BankID accepts: the signature (about 330 000 base64 characters) verifies.
+#[tokio::test]
+async fn the_largest_signatures_verify() {
+    let sim = builder().auto_approve(Some(Duration::ZERO)).start().await.expect("starts");
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let visible = "I agree to the terms of the contract. ".repeat(30_000 / 38);
+    let non_visible: Vec<u8> = (0..150_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let request =
+        SignRequest::new("192.0.2.1".parse().expect("ip"), visible.clone()).user_non_visible_data(non_visible.clone());
+    let start = conn.call(&cfg, &request).await.expect("sign");
+    let data = completion(&mut conn, &cfg, &start.order_ref).await;
+    assert!(data.signature.len() > 250_000);
+    let expect = Expectations::new(anchors(sim.pki()))
+        .user_visible_data(B64.encode(&visible))
+        .user_non_visible_data(B64.encode(&non_visible));
+    let v = verify(&data.signature, Some(&data.ocsp_response), &expect).expect("verifies");
+    assert_eq!(v.user_visible_data(), Some(visible.as_str()));
+    assert_eq!(v.user_non_visible_data(), Some(&non_visible[..]));
+}
+
 #[tokio::test]
 async fn ecdsa_is_an_option() {
     let pki = Arc::new(Pki::generate_with(1, "pw", SignatureKeyType::EcdsaP256).expect("pki"));

@@ -109,8 +109,10 @@ pub use time::Timestamp;
 use crate::chain::{SigAlg, parse_cert};
 use crate::xml::{BANKID_NS, DSIG_NS, is, only_child, optional_child, text_of};
 
-/// The longest `signature` string accepted, in base64 characters (genuine ones are about 12 000).
-pub const MAX_SIGNATURE_LEN: usize = 256 * 1024;
+/// The longest `signature` string accepted, in base64 characters. Genuine ones are about 12 000;
+/// with the largest texts BankID accepts (40 000 characters of `userVisibleData` and 200 000 of
+/// `userNonVisibleData`, both base64) one is about 330 000.
+pub const MAX_SIGNATURE_LEN: usize = 512 * 1024;
 /// The longest `ocspResponse` string accepted, in base64 characters (genuine ones are about 2 600).
 pub const MAX_OCSP_LEN: usize = 64 * 1024;
 
