@@ -23,8 +23,8 @@ Where requests go:
   --env prod --p12 F --password P BankID's production service with your identity
   --base-url URL --ca PEM ...     any BankID-compatible server, with --cert/--key or --p12/--password
 
-Exit codes: 0 the order completed, 1 it failed or was cancelled, 2 an error (bad flags, unreachable
-server, TLS, an error answer from BankID).";
+Exit codes: 0 the order completed, 1 it failed or was cancelled (or its signature did not verify),
+2 an error (bad flags, unreachable server, TLS, an error answer from BankID).";
 
 /// The `bankid` command.
 #[derive(Debug, Parser)]
