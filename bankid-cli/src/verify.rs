@@ -292,15 +292,20 @@ pub(crate) fn check_order(report: &mut Report, start: &Start, server: &Server) {
         ));
         return;
     };
+    // The funcId of payment signatures is not documented (spec §9.1): not expected.
     let (func_id, body) = match &start.request {
-        StartRequest::Auth(r) => ("Identification", r.body()),
-        StartRequest::Sign(r) => ("Signing", r.body()),
-        StartRequest::Payment(r) => ("Signing", r.body()),
-        StartRequest::PhoneAuth(r) => ("Identification", r.body()),
-        StartRequest::PhoneSign(r) => ("Signing", r.body()),
+        StartRequest::Auth(r) => (Some("Identification"), r.body()),
+        StartRequest::Sign(r) => (Some("Signing"), r.body()),
+        StartRequest::Payment(r) => (None, r.body()),
+        StartRequest::PhoneAuth(r) => (Some("Identification"), r.body()),
+        StartRequest::PhoneSign(r) => (Some("Signing"), r.body()),
     };
     let sent: Value = body.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
-    let mut expect = Expectations::new(anchors).personal_number(data.user.personal_number.clone()).func_id(func_id);
+    // The personal number in the certificate must be the one completionData names.
+    let mut expect = Expectations::new(anchors).personal_number(data.user.personal_number.clone());
+    if let Some(func_id) = func_id {
+        expect = expect.func_id(func_id);
+    }
     if let Some(v) = sent["userVisibleData"].as_str() {
         expect = expect.user_visible_data(v);
     }

@@ -93,8 +93,12 @@ pub(crate) fn text_of<'a>(node: Node<'a, '_>, what: &'static str) -> Result<Stri
 /// Decodes base64 text in the XML, where line breaks and spaces may appear between groups.
 pub(crate) fn b64_text(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return engine.decode(text).ok();
+    }
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(compact).ok()
+    engine.decode(compact).ok()
 }
 
 /// The elements whose `Id` (or `ID`, `id`) attribute is `id`.
