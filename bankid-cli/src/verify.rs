@@ -61,8 +61,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) json: bool,
 }
 
-/// The outcome of a verification, as printed.
-#[derive(Debug, Serialize)]
+/// The outcome of a verification, as printed. (`Debug` shows no personal data.)
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Outcome {
     /// Whether every check held.
@@ -92,6 +92,16 @@ pub(crate) struct Outcome {
     /// What did not hold, or why nothing was verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outcome")
+            .field("verified", &self.verified)
+            .field("failure", &self.failure)
+            .field("signed_at", &self.signed_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Outcome {
