@@ -20,9 +20,9 @@
 //!
 //! 1. **Input bounds.** The base64 `signature` is at most [`MAX_SIGNATURE_LEN`] characters, the
 //!    `ocspResponse` at most [`MAX_OCSP_LEN`]; both are standard base64.
-//! 2. **XML.** UTF-8, well-formed, at most 4096 nodes and 32 levels deep; a DTD is refused
-//!    (and with it every entity other than the five predefined ones and every external
-//!    reference). The root is `Signature` (XML-DSig namespace) with exactly one `SignedInfo`,
+//! 2. **XML.** UTF-8, well-formed, at most 4096 nodes, 64 namespace declarations and 32 levels
+//!    deep; a DTD is refused (and with it every entity other than the five predefined ones and
+//!    every external reference). The root is `Signature` (XML-DSig namespace) with exactly one `SignedInfo`,
 //!    `SignatureValue` and `KeyInfo`, and exactly one `bankIdSignedData` in its `Object`s.
 //! 3. **Algorithms.** `CanonicalizationMethod` and every `Transform` are inclusive C14N 1.0
 //!    without comments; `SignatureMethod` is `rsa-sha256` or `ecdsa-sha256` (`rsa-sha1` only

@@ -17,10 +17,18 @@ pub(crate) const ECDSA_SHA256_URI: &str = "http://www.w3.org/2001/04/xmldsig-mor
 pub(crate) const MAX_NODES: u32 = 4096;
 /// At most this deep (a genuine signature is 8 deep).
 pub(crate) const MAX_DEPTH: usize = 32;
+/// At most this many namespace declarations (a genuine signature has 4). Bounds the work of
+/// resolving and canonicalizing namespaces, which grows with their square.
+pub(crate) const MAX_NAMESPACE_DECLARATIONS: usize = 64;
 
 /// Parses `xml` refusing DTDs (and so entities other than the predefined ones, and external
-/// references), more than [`MAX_NODES`] nodes, and nesting deeper than [`MAX_DEPTH`].
+/// references), more than [`MAX_NODES`] nodes, more than [`MAX_NAMESPACE_DECLARATIONS`], and
+/// nesting deeper than [`MAX_DEPTH`].
 pub(crate) fn parse(xml: &str) -> Result<Document<'_>, VerifyError> {
+    // Counted on the text before parsing (an over-estimate: `xmlns` in text counts too).
+    if xml.matches("xmlns").count() > MAX_NAMESPACE_DECLARATIONS {
+        return Err(VerifyError::XmlStructure("more than 64 namespace declarations"));
+    }
     let opts = ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES };
     let doc = Document::parse_with_options(xml, opts).map_err(|e| match e {
         roxmltree::Error::DtdDetected => VerifyError::XmlDtd,

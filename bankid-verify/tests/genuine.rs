@@ -251,6 +251,11 @@ fn structural_attacks_fail() {
     assert!(matches!(fails(&B64.encode("<a>"), None, &test_env()), VerifyError::XmlMalformed(_)));
     let deep = format!("{}{}", "<a>".repeat(40), "</a>".repeat(40));
     assert!(matches!(fails(&B64.encode(deep), None, &test_env()), VerifyError::XmlTooDeep { .. }));
+    let many_ns: String = (0..65).map(|i| format!("<b xmlns:p{i}=\"urn:{i}\"/>")).collect();
+    assert_eq!(
+        fails(&B64.encode(format!("<a>{many_ns}</a>")), None, &test_env()),
+        VerifyError::XmlStructure("more than 64 namespace declarations")
+    );
     let wide = format!("<a>{}</a>", "<b/>".repeat(5000));
     assert!(matches!(fails(&B64.encode(wide), None, &test_env()), VerifyError::XmlTooManyNodes { .. }));
 }
