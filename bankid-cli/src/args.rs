@@ -266,8 +266,8 @@ pub(crate) enum PhoneScript {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
-    /// Print exactly one JSON document on stdout (orderRef, status, hintCode, completionData or
-    /// error) and nothing else there.
+    /// Print exactly one JSON document on stdout (orderRef, status, hintCode, completionData and
+    /// verification, or error) and nothing else there.
     #[arg(long)]
     pub(crate) json: bool,
     /// Language of the user messages.
