@@ -276,3 +276,138 @@ mod genuine {
         }
     }
 }
+
+#[cfg(test)]
+mod idempotent {
+    use proptest::prelude::*;
+
+    use super::canonicalize;
+
+    /// A generated element: name, namespace declarations, attributes, children.
+    #[derive(Debug, Clone)]
+    struct El {
+        name: &'static str,
+        default_ns: Option<&'static str>,
+        p_ns: Option<&'static str>,
+        attrs: Vec<(&'static str, String)>,
+        children: Vec<Child>,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Child {
+        El(El),
+        Text(String),
+        Comment,
+        Pi,
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-zå &<>\"'\r\n\t]{0,8}"
+    }
+
+    fn element(children: impl Strategy<Value = Vec<Child>>) -> impl Strategy<Value = El> {
+        (
+            prop::sample::select(vec!["a", "b", "p:c"]),
+            prop::option::of(prop::sample::select(vec!["", "urn:a", "urn:b&amp;c"])),
+            prop::option::of(prop::sample::select(vec!["urn:p", "urn:q"])),
+            prop::sample::subsequence(vec!["x", "Y", "p:z", "xml:lang"], 0..=4),
+            prop::collection::vec(text(), 4),
+            children,
+        )
+            .prop_map(|(name, default_ns, p_ns, keys, values, children)| El {
+                name,
+                default_ns,
+                p_ns,
+                attrs: keys.into_iter().zip(values).collect(),
+                children,
+            })
+    }
+
+    fn tree() -> impl Strategy<Value = El> {
+        let leaf = element(Just(Vec::new()));
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            element(prop::collection::vec(
+                prop_oneof![
+                    inner.prop_map(Child::El),
+                    text().prop_map(Child::Text),
+                    Just(Child::Comment),
+                    Just(Child::Pi),
+                ],
+                0..4,
+            ))
+        })
+    }
+
+    fn escape(s: &str, attr: bool) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '"' if attr => out.push_str("&quot;"),
+                '\r' => out.push_str("&#13;"),
+                '\t' if attr => out.push_str("&#9;"),
+                '\n' if attr => out.push_str("&#xA;"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Serializes non-canonically: self-closing empty elements, attributes before declarations.
+    fn write(el: &El, root: bool, out: &mut String) {
+        out.push('<');
+        out.push_str(el.name);
+        for (k, v) in &el.attrs {
+            out.push_str(&format!(" {k}=\"{}\"", escape(v, true)));
+        }
+        if root && el.p_ns.is_none() {
+            out.push_str(" xmlns:p=\"urn:root-p\"");
+        }
+        if let Some(ns) = el.default_ns {
+            out.push_str(&format!(" xmlns=\"{ns}\""));
+        }
+        if let Some(ns) = el.p_ns {
+            out.push_str(&format!(" xmlns:p='{ns}'"));
+        }
+        if el.children.is_empty() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        for c in &el.children {
+            match c {
+                Child::El(e) => write(e, false, out),
+                Child::Text(t) => out.push_str(&escape(t, false)),
+                Child::Comment => out.push_str("<!-- c -->"),
+                Child::Pi => out.push_str("<?pi d?>"),
+            }
+        }
+        out.push_str(&format!("</{}>", el.name));
+    }
+
+    fn c14n_of(xml: &str, index: usize) -> Option<String> {
+        let doc = crate::xml::parse(xml).ok()?;
+        let el = doc.descendants().filter(roxmltree::Node::is_element).nth(index)?;
+        let mut out = Vec::new();
+        canonicalize(el, xml, &mut out).ok()?;
+        String::from_utf8(out).ok()
+    }
+
+    proptest! {
+        /// The canonical form of any element of any document is a document whose canonical form
+        /// is itself: escaping, namespace and attribute rules are stable.
+        #[test]
+        fn canonical_forms_are_fixed_points(el in tree(), pick in 0usize..8) {
+            let mut xml = String::new();
+            write(&el, true, &mut xml);
+            let count = crate::xml::parse(&xml).map(|d| d.descendants().filter(roxmltree::Node::is_element).count());
+            let Ok(count) = count else {
+                return Err(TestCaseError::fail(format!("generated XML does not parse: {xml}")));
+            };
+            let once = c14n_of(&xml, pick % count).expect("canonicalizes");
+            let twice = c14n_of(&once, 0).expect("its canonical form parses and canonicalizes");
+            prop_assert_eq!(&once, &twice, "from {}", xml);
+        }
+    }
+}
