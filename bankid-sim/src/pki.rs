@@ -149,7 +149,21 @@ pub(crate) struct SigningPki {
     pub(crate) issuer_name_hash: [u8; 20],
     /// SHA-1 of the customer CA's public key (`CertID.issuerKeyHash`).
     pub(crate) issuer_key_hash: [u8; 20],
+    /// The user certificates issued so far, by (personal number, given name, surname): like a
+    /// real BankID, a person signs every order with the same certificate (and issuing one costs
+    /// an RSA-4096 signature). At most [`MAX_CACHED_LEAVES`]; emptied when full.
+    pub(crate) leaves: std::sync::Mutex<std::collections::HashMap<(String, String, String), Leaf>>,
 }
+
+/// A user certificate (DER) and its serial number (the content octets of the DER INTEGER).
+#[derive(Clone)]
+pub(crate) struct Leaf {
+    pub(crate) der: Vec<u8>,
+    pub(crate) serial: Vec<u8>,
+}
+
+/// How many user certificates [`SigningPki::leaves`] keeps.
+pub(crate) const MAX_CACHED_LEAVES: usize = 1024;
 
 const ROOT_KEY: &str = include_str!("../keys/signature-root.key.pem");
 const BANK_CA_KEY: &str = include_str!("../keys/bank-ca.key.pem");
@@ -285,6 +299,7 @@ impl SigningPki {
             ocsp_name,
             issuer_name_hash: sha1(issuer_name),
             issuer_key_hash: sha1(customer_ca_key.public_key_raw()),
+            leaves: std::sync::Mutex::default(),
             customer_ca,
             customer_ca_key,
         };

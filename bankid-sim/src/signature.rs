@@ -80,11 +80,28 @@ fn digest_b64(data: &[u8]) -> String {
     B64.encode(Sha256::digest(data))
 }
 
-/// The user certificate for this person, like a BankID one: issued by the simulated customer
-/// CA (sha256WithRSA), subject `C, O, surname, givenName, serialNumber=<personal number>,
-/// name="(yymmdd hh.mm) Given Surname - Mobilt BankID", CN`, keyUsage nonRepudiation, an OCSP
-/// URL, the test policy, key identifiers.
+/// The user certificate for this person: issued at their first order, then reused like a real
+/// BankID's. Like a BankID one, it is issued by the (simulated) customer CA with sha256WithRSA,
+/// with the subject `C, O, surname, givenName, serialNumber=<personal number>, name="(yymmdd
+/// hh.mm) Given Surname - Mobilt BankID", CN`, keyUsage nonRepudiation, an OCSP URL, the test
+/// policy and key identifiers.
 fn user_certificate(pki: &Pki, input: &SignInput<'_>) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let key = (input.personal_number.to_owned(), input.given_name.to_owned(), input.surname.to_owned());
+    let lock = || pki.signing.leaves.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(leaf) = lock().get(&key) {
+        return Ok((leaf.der.clone(), leaf.serial.clone()));
+    }
+    let (der, serial) = issue_user_certificate(pki, input)?;
+    let mut leaves = lock();
+    if leaves.len() >= crate::pki::MAX_CACHED_LEAVES {
+        leaves.clear();
+    }
+    leaves.insert(key, crate::pki::Leaf { der: der.clone(), serial: serial.clone() });
+    Ok((der, serial))
+}
+
+/// Issues a new user certificate (see [`user_certificate`]).
+fn issue_user_certificate(pki: &Pki, input: &SignInput<'_>) -> Result<(Vec<u8>, Vec<u8>), String> {
     let full = format!("{} {}", input.given_name, input.surname);
     let secs = input.now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (y, m, d) = crate::der::civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));

@@ -157,6 +157,30 @@ async fn signatures_are_shaped_like_bankids() {
     assert!(contains(&nonce_ext), "nonce = SHA-1(signature string) + 12 bytes, critical");
 }
 
+/// Like a real BankID, a person signs every order with the same certificate: so the OCSP
+/// response of another order is about the right certificate, and only its nonce tells it apart.
+#[tokio::test]
+async fn a_person_keeps_their_certificate_and_the_nonce_binds_each_ocsp_response() {
+    let sim = builder().auto_approve(Some(Duration::ZERO)).start().await.expect("starts");
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let ip = "192.0.2.1".parse().expect("ip");
+    let first = conn.call(&cfg, &SignRequest::new(ip, "One")).await.expect("sign").order_ref;
+    let first = completion(&mut conn, &cfg, &first).await;
+    let second = conn.call(&cfg, &SignRequest::new(ip, "Two")).await.expect("sign").order_ref;
+    let second = completion(&mut conn, &cfg, &second).await;
+    let expect = Expectations::new(anchors(sim.pki()));
+    let (a, b) = (
+        verify(&first.signature, Some(&first.ocsp_response), &expect).expect("first"),
+        verify(&second.signature, Some(&second.ocsp_response), &expect).expect("second"),
+    );
+    assert_eq!(a.chain()[0].der(), b.chain()[0].der(), "the same user certificate");
+    assert_eq!(
+        verify(&second.signature, Some(&first.ocsp_response), &expect).unwrap_err(),
+        VerifyError::OcspNonceMismatch
+    );
+}
+
 /// The largest texts BankID accepts: the signature (about 330 000 base64 characters) verifies.
 #[tokio::test]
 async fn the_largest_signatures_verify() {
