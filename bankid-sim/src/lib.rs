@@ -57,8 +57,12 @@
 //!   delay; QR orders are picked up by computing the QR content for the current second and
 //!   feeding it through the same check as a real scan.
 //! * **Completion data that looks real**: user fields, `device`, `bankIdIssueDate`, `stepUp`,
-//!   `risk`, an XML-DSig `signature` (spec §9.1 structure, ECDSA P-256/SHA-256 over the exact
-//!   signed bytes, SHA-256 reference digests) and an `ocspResponse`.
+//!   `risk`, an XML-DSig `signature` signed like BankID's (the genuine samples' element order,
+//!   namespaces, Ids and canonical form; RSA-2048 `rsa-sha256`, or ECDSA P-256 with
+//!   [`Pki::generate_with`]; `srvInfo/name` the RP certificate's subject; chain leaf -> customer
+//!   CA -> bank CA -> root) and an `ocspResponse` shaped like BankID's (responder certificate
+//!   issued by the customer CA, SHA-1 CertID, the nonce bound to the signature string). The
+//!   tests check every kind of order with the independent verifier `bankid-verify`.
 //! * **Faults** per run ([`FaultRule`]) and per order ([`SimHandle::inject_fault`]): 503
 //!   maintenance, 500, 408, an HTML error page with any status (502 by default), a delay, a
 //!   dropped connection, a truncated body, a wrong content type, a redirect, a body that is not
@@ -107,8 +111,9 @@
 //! ## What it does not simulate
 //! BankID's risk engine (`risk` is always `"low"`), real user certificates from the BankID
 //! hierarchy (the signature chains to a throwaway "Simulated BankID Root CA", and the
-//! `ocspResponse` is a well-formed RFC 6960 `BasicOCSPResponse` signed by a simulated responder,
-//! not an answer from a real OCSP service), canonicalisation of XML other than what the
+//! `ocspResponse` is a well-formed RFC 6960 `BasicOCSPResponse` signed by a simulated responder
+//! with sha256WithRSA where BankID uses sha1WithRSA, not an answer from a real OCSP service; the
+//! hierarchy's RSA keys are fixed test keys, see `keys/README.md`), canonicalisation of XML other than what the
 //! simulator itself emits (its XML is already in C14N form), `web`/`app` device checks beyond
 //! syntax, `returnUrl` delivery, the ID-card API, and HTTP/2. The order lifetime after pickup
 //! (`expiredTransaction`, 3 minutes here) is not documented by BankID.
@@ -135,7 +140,7 @@ pub use blocking::BlockingSimulator;
 pub use config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson, Timings};
 pub use fault::{Endpoint, Fault, FaultRule};
 pub use orders::{OrderInfo, PhoneError};
-pub use pki::{ClientIdentity, Pki};
+pub use pki::{ClientIdentity, Pki, SignatureKeyType};
 pub use pnr::is_valid_personal_number;
 pub use qr::{qr_auth_code, qr_content};
 pub use simulator::{SimHandle, Simulator, SimulatorBuilder};
