@@ -282,14 +282,14 @@ fn sim_auth_collect_and_cancel_against_a_separate_simulator() {
     assert_eq!(result["completionData"]["user"]["name"], NAME);
     let order_ref = result["orderRef"].as_str().unwrap().to_owned();
 
-    // collect with the PEM identity: the same order, still collectable.
+    // collect with the PEM identity: BankID delivers a final status once ("the order cannot be
+    // collected twice"), so the same order is now invalidParameters, exit 2 - over a TLS
+    // connection that the PEM identity opened.
     let pem = sim.pem_flags();
     let pem: Vec<&str> = pem.iter().map(String::as_str).collect();
     let run = exec(bankid(&["collect", &order_ref, "--json"]).args(&pem));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let collected = json(&run);
-    assert_eq!(collected["status"], "complete");
-    assert_eq!(collected["completionData"], result["completionData"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(json(&run)["error"]["errorCode"], "invalidParameters");
 
     // cancel, then the order is gone: an API error with BankID's code, exit 2.
     let run = exec(bankid(&["cancel", &order_ref]).args(&pem));

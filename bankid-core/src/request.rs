@@ -103,6 +103,7 @@ impl Requirement {
     }
 
     fn validate(&self, allow_personal_number: bool) -> Result<(), InvalidInput> {
+        // No documented limit on how many (spec §2.6): none here.
         for oid in &self.certificate_policies {
             validate::certificate_policy("requirement.certificatePolicies", oid)?;
         }
@@ -259,6 +260,7 @@ impl AppData {
             ("app.deviceIdentifier", &self.device_identifier),
         ] {
             if let Some(value) = value {
+                // No documented limit (spec §2.7 [U]): 256 as for web.userAgent.
                 validate::text_len(field, value, 1, 256)?;
             }
         }
@@ -374,6 +376,7 @@ impl UserVisibleTransaction {
             validate::currency("userVisibleTransaction.money.currency", &money.currency)?;
         }
         if let Some(warning) = &self.risk_warning {
+            // No documented limit or value list (spec §2.4 [U]): 1-256 characters.
             validate::text_len("userVisibleTransaction.riskWarning", warning, 1, 256)?;
         }
         Ok(())
@@ -912,7 +915,9 @@ const AUTH_RULES: TextRules = TextRules {
     visible_max: VISIBLE_AUTH_MAX,
     non_visible_max: NON_VISIBLE_AUTH_MAX,
     visible_required: false,
-    non_visible_needs_visible: true,
+    // BankID refuses userNonVisibleData without userVisibleData on payment and other/payment
+    // only (spec §2.1, §2.4: "userNonVisible data requires userVisibleData", observed there).
+    non_visible_needs_visible: false,
     personal_number_in_requirement: true,
 };
 

@@ -44,8 +44,18 @@
 //! * **Orders that live on the server's clock** (see [`Timings`]): `outstandingTransaction` until
 //!   the QR is scanned (HMAC and age checked like the app does) or the autostart token is used,
 //!   then `started` (autostart) / `userCallConfirm` (phone orders) / `userMrtd` (MRTD requirement)
-//!   / `userSign`, then `complete`; `startFailed` 30 s after creation; completed orders are
-//!   collectable for 3 minutes, failed ones for 5, then they are purged.
+//!   / `userSign`, then `complete`. A QR or autostart order nobody starts fails with
+//!   `startFailed` 30 s after creation; a pushed order (phone/auth, phone/sign, other/payment)
+//!   has no QR code or autostart token and waits in the user's app until it expires
+//!   (`expiredTransaction`), like any order left unfinished.
+//! * **A final status is collected once**, as BankID documents ("the order cannot be collected
+//!   twice"): the collect that delivers `complete` or `failed` is the last one answered; the next
+//!   gets 400 `invalidParameters`. The first may come within BankID's windows: 3 minutes after
+//!   completion, 5 minutes after a failure, 3 minutes 10 seconds after an order nobody picked up
+//!   timed out; then the order is purged ("No such order").
+//! * **Personal numbers as BankID checks them**: twelve digits; the date and check digit are
+//!   not checked ([`is_accepted_personal_number`]; BankID's test service accepts numbers with
+//!   a wrong check digit). [`is_valid_personal_number`] is the strict check of a real number.
 //! * **`alreadyInProgress`**: a second order for a personal number (from
 //!   `requirement.personalNumber` or the `personalNumber` of phone and other/payment orders) while
 //!   one is pending gets 400 `alreadyInProgress` "Order already in progress for pno", no order is
@@ -98,6 +108,22 @@
 //! (all of them if absent) to `endpoint` (all `/rp/` endpoints if absent); with it, to the next
 //! `times` (default 1) collect/cancel requests about that order.
 //!
+//! ## Where the `details` strings come from
+//! The `details` of an error answer are free text for logs. The simulator sends BankID's own
+//! where they have been observed on its test service (spec §4.1): "Invalid endUserIp",
+//! "Incorrect personalNumber", "Incorrect callInitiator", "Invalid requirement",
+//! "Invalid userVisibleData", "No such order", "Order already in progress for pno",
+//! "Recipient name is invalid", "money has invalid amount or currency",
+//! "transactionType is not a valid transaction type" and "userNonVisible data requires
+//! userVisibleData". **Every other `details` string is invented** by the simulator in BankID's
+//! style (e.g. "Invalid web", "Invalid riskFlags", "Invalid orderRef", "Too big content",
+//! "No such order (its final status has already been collected)", the texts of 401, 404, 405,
+//! 408, 415 and of the simulated faults); a client must not match on them. Likewise the limits
+//! BankID does not document are the simulator's own, chosen never to refuse what BankID
+//! accepts: the `app` members (1-256 characters), `riskWarning` (any non-empty text), at most
+//! 32 certificate policies of at most 128 characters, and the sign limits for the texts of
+//! payment and other/payment.
+//!
 //! ## An independent oracle
 //! The library does not depend on `bankid-core`: request validation, personal numbers and the
 //! QR code's HMAC-SHA256 are implemented here again on purpose, so that a bug in the client
@@ -136,7 +162,7 @@ pub use config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson, Tim
 pub use fault::{Endpoint, Fault, FaultRule};
 pub use orders::{OrderInfo, PhoneError};
 pub use pki::{ClientIdentity, Pki};
-pub use pnr::is_valid_personal_number;
+pub use pnr::{is_accepted_personal_number, is_valid_personal_number};
 pub use qr::{qr_auth_code, qr_content};
 pub use simulator::{SimHandle, Simulator, SimulatorBuilder};
 

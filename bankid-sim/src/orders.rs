@@ -106,6 +106,9 @@ pub struct OrderInfo {
     pub qr_start_secret: Option<String>,
     /// `autoStartToken` (auth, sign, payment).
     pub auto_start_token: Option<String>,
+    /// A collect has already delivered the final status (`complete` or `failed`); further
+    /// collects are refused.
+    pub final_status_collected: bool,
 }
 
 impl OrderInfo {
@@ -123,6 +126,7 @@ impl OrderInfo {
             "qrStartToken": self.qr_start_token,
             "qrStartSecret": self.qr_start_secret,
             "autoStartToken": self.auto_start_token,
+            "finalStatusCollected": self.final_status_collected,
         })
     }
 }
@@ -191,6 +195,11 @@ pub(crate) struct Order {
     req: StartRequest,
     tokens: Option<Tokens>,
     phase: Phase,
+    /// Picked up (QR scanned, autostart token used, pushed order opened) at some point.
+    picked_up: bool,
+    /// A collect has delivered the final status (`complete` or `failed`): the next one is
+    /// refused, as BankID refuses to collect an order twice.
+    final_delivered: bool,
     faults: VecDeque<Fault>,
     auto: Option<Duration>,
 }
@@ -231,6 +240,8 @@ impl Order {
             req,
             tokens,
             phase: Phase::Outstanding,
+            picked_up: false,
+            final_delivered: false,
             faults: VecDeque::new(),
             auto,
         }
@@ -259,13 +270,20 @@ impl Order {
             let auto_at = self.auto.map(|d| later(self.since, d));
             match self.phase {
                 Phase::Outstanding => {
-                    let fail_at = later(self.created, t.start_failed);
+                    // A QR or autostart order that nobody starts fails with `startFailed`; a
+                    // pushed order has nothing to start and waits in the user's app until it
+                    // expires.
+                    let (fail_at, hint) = if self.is_pushed() {
+                        (later(self.created, t.order_lifetime), "expiredTransaction")
+                    } else {
+                        (later(self.created, t.start_failed), "startFailed")
+                    };
                     if let Some(at) = auto_at.filter(|at| *at < fail_at && now >= *at) {
                         self.auto_pickup(at, ctx);
                         continue;
                     }
                     if now >= fail_at {
-                        self.fail(fail_at, "startFailed");
+                        self.fail(fail_at, hint);
                         continue;
                     }
                     return true;
@@ -285,6 +303,11 @@ impl Order {
                     return true;
                 }
                 Phase::Complete(_) => return now < later(self.since, t.complete_ttl),
+                Phase::Failed(ref hint)
+                    if !self.picked_up && matches!(hint.as_str(), "startFailed" | "expiredTransaction") =>
+                {
+                    return now < later(self.since, t.unpicked_ttl);
+                }
                 Phase::Failed(_) => return now < later(self.since, t.failed_ttl),
             }
         }
@@ -344,6 +367,7 @@ impl Order {
         }
         steps.push(Step::UserSign);
         self.phase = Phase::Pending { steps, idx: 0 };
+        self.picked_up = true;
         self.since = at;
     }
 
@@ -390,6 +414,17 @@ impl Order {
         }
     }
 
+    /// What a collect answers: the current view; a final status only once.
+    fn collect(&mut self) -> Result<CollectView, ApiError> {
+        if self.is_pending() {
+            return Ok(self.view());
+        }
+        if std::mem::replace(&mut self.final_delivered, true) {
+            return Err(ApiError::collected_twice());
+        }
+        Ok(self.view())
+    }
+
     fn view(&self) -> CollectView {
         match &self.phase {
             Phase::Outstanding => {
@@ -417,6 +452,7 @@ impl Order {
             qr_start_token: self.tokens.as_ref().map(|t| t.qr_start_token.clone()),
             qr_start_secret: self.tokens.as_ref().map(|t| t.qr_start_secret.clone()),
             auto_start_token: self.tokens.as_ref().map(|t| t.auto_start_token.clone()),
+            final_status_collected: self.final_delivered,
         }
     }
 }
@@ -598,9 +634,9 @@ impl Store {
 
     /// Collect, for the RP with certificate `rp`.
     pub(crate) fn collect(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Result<CollectView, ApiError> {
-        self.with_ref(ctx, order_ref, |o, _| (o.rp == *rp).then(|| o.view()))
+        self.with_ref(ctx, order_ref, |o, _| (o.rp == *rp).then(|| o.collect()))
             .flatten()
-            .ok_or_else(ApiError::no_such_order)
+            .unwrap_or_else(|| Err(ApiError::no_such_order()))
     }
 
     /// Cancel, for the RP with certificate `rp`: the order is gone afterwards.
