@@ -211,8 +211,9 @@ fn missing_material_is_an_error_not_a_request() {
     assert_eq!(run.code, 2);
     assert_eq!(run.stderr, "error: cannot read /nonexistent.p12: no such file or directory\n");
 
-    // Input the core rejects before sending: a personal number with a bad check digit.
-    let run = exec(&mut bankid(&["auth", "--personal-number", "199001011238", "--json"]));
+    // Input the core rejects before sending: a personal number that is not 12 digits (BankID
+    // itself accepts a wrong check digit, so the core sends that).
+    let run = exec(&mut bankid(&["auth", "--personal-number", "19900101123", "--json"]));
     assert_eq!(run.code, 2);
     let result = json(&run);
     assert!(result["error"]["message"].as_str().unwrap().contains("requirement.personalNumber"), "{result}");

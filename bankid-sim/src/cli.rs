@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson};
-use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault, FaultRule};
+use crate::endpoint::Endpoint;
+use crate::fault::{DEFAULT_REDIRECT, Fault, FaultRule};
 use crate::{Error, Simulator};
 
 /// Arguments of `bankid-sim` (and of `bankid sim`).

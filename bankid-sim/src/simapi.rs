@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use http::{Method, Request};
+use http::Method;
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
-use crate::fault::{Endpoint, Fault, FaultRule};
-use crate::orders::PhoneError;
-use crate::server::{Resp, json_response, read_body};
+use crate::endpoint::Endpoint;
+use crate::fault::{Fault, FaultRule};
+use crate::http::{Resp, json_response, read_body};
+use crate::order::PhoneError;
 use crate::simulator::SimHandle;
 
 const MAX_SIM_BODY: usize = 64 * 1024;
@@ -28,13 +29,13 @@ fn phone<T>(r: Result<T, PhoneError>, ok: impl FnOnce(T) -> Value) -> Resp {
     }
 }
 
-pub(crate) async fn handle(sim: &SimHandle, req: Request<Incoming>) -> Resp {
-    if req.method() != Method::POST {
+/// Answers a `/sim/` request (the caller has checked that the control API may be used).
+pub(crate) async fn handle(sim: &SimHandle, method: &Method, path: &str, body: Incoming) -> Resp {
+    if method != Method::POST {
         return json_response(405, &json!({ "error": "use POST" }));
     }
-    let path = req.uri().path().to_owned();
     let deadline = sim.shared().ctx.timings.request_timeout;
-    let body = match read_body(req.into_body(), MAX_SIM_BODY, deadline).await {
+    let body = match read_body(body, MAX_SIM_BODY, deadline).await {
         Ok(b) if b.iter().all(u8::is_ascii_whitespace) => json!({}),
         Ok(b) => match serde_json::from_slice::<Value>(&b) {
             Ok(v) if v.is_object() => v,
@@ -42,7 +43,7 @@ pub(crate) async fn handle(sim: &SimHandle, req: Request<Incoming>) -> Resp {
         },
         Err(e) => return bad(e.details),
     };
-    route(sim, &path, &body).unwrap_or_else(bad)
+    route(sim, path, &body).unwrap_or_else(bad)
 }
 
 fn route(sim: &SimHandle, path: &str, body: &Value) -> Result<Resp, String> {
@@ -95,7 +96,7 @@ fn fault(sim: &SimHandle, body: &Value) -> Result<Resp, String> {
     }
     let mut rule = FaultRule::new(fault);
     if let Some(ep) = body.get("endpoint").and_then(Value::as_str) {
-        rule = rule.on(ep.parse::<Endpoint>()?);
+        rule = rule.on(ep.parse::<Endpoint>().map_err(|e| e.to_string())?);
     }
     if let Some(n) = times {
         rule = rule.times(n);

@@ -15,8 +15,9 @@ use crate::blocking::BlockingSimulator;
 use crate::clock::Clock;
 use crate::config::{ControlApi, SimConfig, TestPerson, Timings};
 use crate::fault::{Fault, FaultRule, FaultTable};
-use crate::orders::{Ctx, OrderInfo, PhoneError, Store};
+use crate::order::{Ctx, OrderInfo, PhoneError};
 use crate::pki::Pki;
+use crate::store::Store;
 use crate::{Error, server};
 
 /// State shared by the server, the sweeper and every handle.

@@ -12,7 +12,7 @@ use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::fault::Endpoint;
+use crate::endpoint::Endpoint;
 use crate::pnr::is_accepted_personal_number;
 
 /// Standard alphabet; padding accepted but not required (like Java's basic decoder).
