@@ -87,26 +87,30 @@
 //!
 //! | path | body | answer |
 //! |---|---|---|
-//! | `/sim/scan` | `{"qr": "bankid.<token>.<time>.<code>"}` | `{"orderRef"}` |
-//! | `/sim/autostart` | `{"autoStartToken"}` | `{"orderRef"}` |
-//! | `/sim/open` | `{"orderRef"}` (phone and other/payment orders: the app opens the pushed order) | `{"hintCode"}` |
-//! | `/sim/advance` | `{"orderRef"}` (next pending step) | `{"hintCode"}` |
+//! | `/sim/scan-qr` | `{"qr": "bankid.<token>.<time>.<code>"}` | `{"orderRef"}` |
+//! | `/sim/use-autostart` | `{"autoStartToken"}` | `{"orderRef"}` |
+//! | `/sim/open-app` | `{"orderRef"}` (phone and other/payment orders: the app opens the pushed order) | `{"hintCode"}` |
+//! | `/sim/next-step` | `{"orderRef"}` (next pending step) | `{"hintCode"}` |
 //! | `/sim/approve` | `{"orderRef"}` | `{}` |
-//! | `/sim/cancel` | `{"orderRef"}` (the user cancels in the app: `userCancel`) | `{}` |
-//! | `/sim/fail` | `{"orderRef", "hintCode"}` | `{}` |
-//! | `/sim/qr` | `{"orderRef"}` (what the RP's screen shows now) | `{"qr"}` |
+//! | `/sim/user-cancel` | `{"orderRef"}` (the user cancels in the app: `userCancel`) | `{}` |
+//! | `/sim/fail-order` | `{"orderRef", "hintCode"}` | `{}` |
+//! | `/sim/current-qr` | `{"orderRef"}` (what the RP's screen shows now) | `{"qr"}` |
 //! | `/sim/order` | `{"orderRef"}` | the order: request, status, hint, completion data |
-//! | `/sim/fault` | `{"fault": "maintenance", "times": 2, "orderRef"?, "endpoint"?, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
-//! | `/sim/faults/clear` | `{}` | `{}` |
-//! | `/sim/clock` | `{"advanceMs": 30000}` | `{}` |
-//! | `/sim/status` | `{}` | `{"orders": n, "connections": n}` (see [`SimHandle::connections_accepted`]) |
+//! | `/sim/inject-fault` | `{"orderRef", "fault": "maintenance", "times"?: 1, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
+//! | `/sim/add-fault` | `{"fault": "maintenance", "times"?, "endpoint"?, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
+//! | `/sim/clear-faults` | `{}` | `{}` |
+//! | `/sim/advance-clock` | `{"advanceMs": 30000}` | `{}` |
+//! | `/sim/status` | `{}` | `{"orders": n, "connections": n}` ([`SimHandle::status`]) |
+//!
+//! Each route is `/sim/` and the name of the [`SimHandle`] method it calls, in kebab case.
 //!
 //! The `fault` names: `maintenance`, `internalError`, `requestTimeout`, `html` (`status`:
 //! 200-599, default 502), `delay` (`delayMs`, default 1000), `drop`, `truncate`,
 //! `wrongContentType`, `redirect` (`location`), `malformedJson`, `oversized` (`bytes`: up to
-//! 64 MiB, default 2 MiB), `foreignOrderRef` (collect only). Without `orderRef` the fault applies to the next `times` requests
-//! (all of them if absent) to `endpoint` (all `/rp/` endpoints if absent); with it, to the next
-//! `times` (default 1) collect/cancel requests about that order.
+//! 64 MiB, default 2 MiB), `foreignOrderRef` (collect only). `/sim/add-fault` applies the fault
+//! to the next `times` requests (all of them if absent) to `endpoint` (all `/rp/` endpoints if
+//! absent); `/sim/inject-fault` to the next `times` (default 1) collect/cancel requests about
+//! the order `orderRef`.
 //!
 //! ## Where the `details` strings come from
 //! The `details` of an error answer are free text for logs. The simulator sends BankID's own
@@ -139,6 +143,7 @@
 //! syntax, `returnUrl` delivery, the ID-card API, and HTTP/2. The order lifetime after pickup
 //! (`expiredTransaction`, 3 minutes here) is not documented by BankID.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod blocking;
 pub mod cli;
@@ -168,22 +173,55 @@ pub use order::{OrderInfo, PhoneError};
 pub use pki::{ClientIdentity, Pki};
 pub use pnr::{is_accepted_personal_number, is_valid_personal_number};
 pub use qr::{qr_auth_code, qr_content};
-pub use simulator::{SimHandle, Simulator, SimulatorBuilder};
+pub use simulator::{SimHandle, SimStatus, Simulator, SimulatorBuilder};
 
 /// Errors from starting or configuring the simulator.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is not usable (a bad listen address, zero client identities, ...).
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    /// Generating the throwaway PKI failed.
-    #[error("certificate generation failed: {0}")]
-    Pki(String),
+    /// The test person's personal number is not a real one (12 digits, a real date, a valid
+    /// check digit: [`is_valid_personal_number`]). The number itself is not repeated.
+    #[error("the test person's personal number is not a valid personal identity number")]
+    InvalidPersonalNumber,
+    /// The auto-approve delay is not a number of seconds from 0 up (`--auto-approve`).
+    #[error("--auto-approve takes a number of seconds from 0 up, not {0}")]
+    InvalidAutoApprove(f64),
+    /// [`SimConfig::client_identities`] is 0: at least one RP identity is needed.
+    #[error("at least one client identity is needed")]
+    NoClientIdentities,
+    /// [`BlockingSimulator::start`] was called from inside an async runtime.
+    #[error("BlockingSimulator cannot start inside an async runtime; use Simulator::start")]
+    InsideAsyncRuntime,
+    /// Binding the listener (or reading its address) failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for ([`SimConfig::bind`]).
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the PKI files failed.
+    #[error("cannot write the PKI files to {}: {source}", dir.display())]
+    WritePki {
+        /// The folder ([`SimConfig::pki_dir`]).
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Starting the runtime threads of a [`BlockingSimulator`] failed.
+    #[error("cannot start the simulator's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
     /// Building the TLS server configuration failed.
     #[error("TLS configuration failed: {0}")]
-    Tls(String),
-    /// Binding the listener or writing the PKI files failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Tls(#[source] rustls::Error),
+    /// Generating the throwaway PKI failed (the message of the certificate library).
+    #[error("certificate generation failed: {0}")]
+    Pki(String),
+    /// Parameters [`Pki::generate`] refuses (zero identities). The simulator checks its own
+    /// configuration before and reports [`Error::NoClientIdentities`] instead; this variant is
+    /// only seen by callers of [`Pki::generate`].
+    #[error("invalid PKI parameters: {0}")]
+    Config(String),
 }

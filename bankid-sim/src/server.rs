@@ -55,21 +55,20 @@ const CHARSET_DETAILS: &str = "Adding a 'charset' parameter after 'application/j
 /// certificates verified against the RP CA, optional at the handshake (a client without one
 /// gets HTTP 401), rejected at the handshake if from any other CA.
 pub(crate) fn tls_config(pki: &Pki) -> Result<Arc<ServerConfig>, Error> {
-    let tls = |e: &dyn std::fmt::Display| Error::Tls(e.to_string());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(pki.rp_ca_der().to_vec())).map_err(|e| tls(&e))?;
+    roots.add(CertificateDer::from(pki.rp_ca_der().to_vec())).map_err(Error::Tls)?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()
-        .map_err(|e| tls(&e))?;
+        .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.server_key_der().to_vec()));
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| tls(&e))?
+        .map_err(Error::Tls)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![CertificateDer::from(pki.server_cert_der().to_vec())], key)
-        .map_err(|e| tls(&e))?;
+        .map_err(Error::Tls)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

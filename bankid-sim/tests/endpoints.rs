@@ -288,7 +288,9 @@ async fn hostile_input_never_breaks_the_server() {
         assert_eq!(resp.status(), 400, "{path}");
         assert_eq!(error_of(400, &serde_json::from_slice(resp.body()).unwrap()).2, "Too big content");
     }
-    for path in ["/sim/scan", "/sim/approve", "/sim/fail", "/sim/fault", "/sim/clock", "/sim/order"] {
+    for path in
+        ["/sim/scan-qr", "/sim/approve", "/sim/fail-order", "/sim/add-fault", "/sim/advance-clock", "/sim/order"]
+    {
         for body in &bodies[..7] {
             let resp = conn.post_raw(path, Some("application/json"), body).await;
             assert_eq!(resp.status(), 400, "{path}");

@@ -45,8 +45,8 @@ async fn the_control_api_needs_a_client_certificate_or_is_off() {
     let mut anyone = connect(&sim, None).await;
     for (path, body) in [
         ("/sim/approve", json!({"orderRef": order_ref})),
-        ("/sim/fault", json!({"fault": "oversized", "bytes": 67_108_864})),
-        ("/sim/clock", json!({"advanceMs": 3_153_600_000_000u64})),
+        ("/sim/add-fault", json!({"fault": "oversized", "bytes": 67_108_864})),
+        ("/sim/advance-clock", json!({"advanceMs": 3_153_600_000_000u64})),
         ("/sim/status", json!({})),
         ("/sim/nope", json!({})),
     ] {
@@ -66,7 +66,7 @@ async fn the_control_api_needs_a_client_certificate_or_is_off() {
 
     let off = builder().control_api(ControlApi::Off).start().await.expect("starts");
     let mut phone = connect(&off, Some(0)).await;
-    for path in ["/sim/status", "/sim/fault", "/sim"] {
+    for path in ["/sim/status", "/sim/add-fault", "/sim"] {
         let (s, v) = phone.post(path, &json!({})).await;
         assert_eq!((s, v["error"].as_str()), (404, Some("the /sim/ control API is off")), "{path}");
     }
