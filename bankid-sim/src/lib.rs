@@ -124,9 +124,9 @@
 //! "No such order (its final status has already been collected)", the texts of 401, 404, 405,
 //! 408, 415 and of the simulated faults); a client must not match on them. Likewise the limits
 //! BankID does not document are the simulator's own, chosen never to refuse what BankID
-//! accepts: the `app` members (1-256 characters), `riskWarning` (any non-empty text), at most
-//! 32 certificate policies of at most 128 characters, and the sign limits for the texts of
-//! payment and other/payment.
+//! accepts: the `app` members (1-256 characters), `riskWarning` (any non-empty text), any
+//! number of certificate policies of any length (the 512 KiB body cap bounds them), and the sign
+//! limits for the texts of payment and other/payment.
 //!
 //! ## An independent oracle
 //! The library does not depend on `bankid-core`: request validation, personal numbers and the
@@ -174,6 +174,7 @@ pub use pki::{ClientIdentity, Pki};
 pub use pnr::{is_accepted_personal_number, is_valid_personal_number};
 pub use qr::{qr_auth_code, qr_content};
 pub use simulator::{SimHandle, SimStatus, Simulator, SimulatorBuilder};
+pub use validate::{Refusal, validate_request};
 
 /// Errors from starting or configuring the simulator.
 #[derive(Debug, thiserror::Error)]

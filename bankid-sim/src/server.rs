@@ -407,7 +407,7 @@ async fn rp_request(
 ) -> Result<Resp, Failure> {
     let shared = sim.shared();
     let bytes = read_body(body, MAX_BODY, shared.ctx.timings.request_timeout).await?;
-    let body = serde_json::from_slice::<Value>(&bytes).map_err(|_| ApiError::invalid("Invalid JSON"))?;
+    let body = validate::parse_body(&bytes)?;
     if endpoint.starts_order() {
         return Ok(start(sim, rp, endpoint, body)?);
     }
