@@ -7,7 +7,9 @@ use std::net::{IpAddr, TcpListener};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use bankid_conformance::{AsyncTransport, Blocking, Hyper, REQUEST_TIMEOUT, Reqwest, Sim, Transport, order, phone_order};
+use bankid_conformance::{
+    AsyncTransport, Blocking, Hyper, REQUEST_TIMEOUT, Reqwest, Sim, Transport, order, phone_order,
+};
 use bankid_core::{
     AuthRequest, CallInitiator, CancelReason, CancelRequest, CollectRequest, CollectStatus, CompletionData, Config,
     Error, ErrorCode, Event, FailedHintCode, MAX_RESPONSE_BODY, Money, OtherPaymentRequest, PaymentRequest,
