@@ -258,7 +258,8 @@ pub(crate) enum PhoneScript {
     Approve,
     /// Picks the order up and cancels it in the app (userCancel).
     Cancel,
-    /// Never picks the order up (it fails with startFailed after 30 s).
+    /// Never picks the order up (a QR or autostart order fails with startFailed after 30 s, a
+    /// phone order with expiredTransaction when it expires).
     Ignore,
 }
 

@@ -16,7 +16,7 @@
 //! - The order state machine ([`Order`]): collect every 2 s, never twice within 1 s, QR code
 //!   every second (also while a request is in flight), bounded retries, a deadline,
 //!   cancellation, each response tied to the request it answers ([`order`]).
-//! - The animated QR code ([`qr`]), user messages RFA1-RFA23 in Swedish and English
+//! - The animated QR code ([`qr`]), user messages RFA1-RFA30 in Swedish and English (RFA24-RFA30 in Swedish only)
 //!   ([`messages`]), app launch URLs ([`launch`]).
 //! - TLS material ([`tls`]): the BankID roots, client identities from PEM and PKCS#12, and with
 //!   the `rustls` feature (on by default) a `rustls::ClientConfig` pinned to those roots.

@@ -558,6 +558,10 @@ impl Order {
     pub fn poll_output(&mut self, now: Instant, config: &Config) -> Output {
         self.tick(now);
         if let Some(event) = self.events.pop_front() {
+            if self.events.is_empty() {
+                // Events are rare (a hint change, the end): a waiting order keeps no buffer.
+                self.events.shrink_to_fit();
+            }
             return Output::Event(event);
         }
         if let Some(content) = self.due_qr() {

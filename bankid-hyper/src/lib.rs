@@ -158,7 +158,9 @@ impl HyperTransport {
                 return Ok(sender);
             }
         }
-        self.connect(authority).await
+        // Boxed: connecting is rare and its future large (a TLS handshake); every request in
+        // flight would carry its size otherwise.
+        Box::pin(self.connect(authority)).await
     }
 
     async fn connect(&self, authority: &Authority) -> Result<SendRequest<Full<Bytes>>, TransportError> {

@@ -16,6 +16,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use bankid_core::{Config, Error, Event, Input, InvalidInput, Operation, Order, Output, RequestId, TransportError};
@@ -97,7 +98,7 @@ impl<T: HttpTransport> Client<T> {
         // Wait for a connection before the request is built: thousands of orders started at
         // once then queue as small futures, not as built requests.
         let permit = self.connection().await;
-        let response = self.transport.execute(operation.to_http(&self.config)?).await;
+        let response = self.transport_execute(operation.to_http(&self.config)?).await;
         release(permit).await;
         operation.read_response(response?)
     }
@@ -110,9 +111,18 @@ impl<T: HttpTransport> Client<T> {
     /// The transport's failure.
     pub async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
         let permit = self.connection().await;
-        let response = self.transport.execute(request).await;
+        let response = self.transport_execute(request).await;
         release(permit).await;
         response
+    }
+
+    /// The transport's exchange, on the heap: only the requests that hold a connection pay
+    /// for its (large) future, not every order waiting for one.
+    async fn transport_execute(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        Box::pin(self.transport.execute(request)).await
     }
 
     /// A turn on one of the [`Config::max_connections`] connections.
@@ -131,8 +141,9 @@ impl<T: HttpTransport> Client<T> {
     /// When `on_event` returns [`ControlFlow::Break`], the order is cancelled at BankID and ends
     /// with [`Event::Cancelled`]. When the future is dropped before the end, the cancel request
     /// is spawned on the current tokio runtime.
-    pub async fn wait(&self, order: Order, on_event: impl FnMut(&Event) -> ControlFlow<()>) -> Event {
-        self.wait_until(order, std::future::pending(), on_event).await
+    pub fn wait(&self, order: Order, on_event: impl FnMut(&Event) -> ControlFlow<()>) -> impl Future<Output = Event> {
+        // Not an `async fn`: that would keep a second copy of `order` in its future.
+        self.wait_until(order, std::future::pending(), on_event)
     }
 
     /// Like [`Client::wait`], and when `stop` resolves first the order is cancelled at BankID
@@ -148,6 +159,7 @@ impl<T: HttpTransport> Client<T> {
         let mut stopped = false;
         // The request in flight: its id, whether it may be abandoned, and its future.
         let mut in_flight: Option<(RequestId, bool, Pin<Box<_>>)> = None;
+        let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
         let end = loop {
             // Take what the order wants apart before waiting, so that no `Output` is held
             // across an await (it would make every waiting order's future larger).
@@ -173,20 +185,35 @@ impl<T: HttpTransport> Client<T> {
                     break Event::Error(InvalidInput::new("order", "had ended before it was handed to wait").into());
                 }
             };
-            tokio::select! {
-                (id, result) = result_of(&mut in_flight) => {
+            // Wait for the response in flight, the order's next timer or the caller's stop,
+            // whichever comes first. One timer for the whole order, reset each turn.
+            timer.as_mut().reset(until.into());
+            let woke = std::future::poll_fn(|cx| {
+                if let Some((id, _, future)) = in_flight.as_mut()
+                    && let Poll::Ready(result) = future.as_mut().poll(cx)
+                {
+                    return Poll::Ready(Wake::Result(*id, result));
+                }
+                if !stopped && stop.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wake::Stop);
+                }
+                timer.as_mut().poll(cx).map(|()| Wake::Timer)
+            })
+            .await;
+            match woke {
+                Wake::Result(id, result) => {
                     in_flight = None;
                     // An abandoned request's answer is refused as stale, which is right.
                     order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default();
                 }
-                () = tokio::time::sleep_until(until.into()) => {}
-                () = &mut stop, if !stopped => {
+                Wake::Stop => {
                     stopped = true;
                     order.cancel();
                     if in_flight.as_ref().is_some_and(|(_, abandonable, _)| *abandonable) {
                         in_flight = None;
                     }
                 }
+                Wake::Timer => {}
             }
         };
         guard.0 = None;
@@ -203,12 +230,14 @@ async fn release(permit: Option<SemaphorePermit<'_>>) {
     drop(permit);
 }
 
-/// The result of the request in flight, tagged with its id; pending forever when there is none.
-async fn result_of<F: Future>(in_flight: &mut Option<(RequestId, bool, Pin<Box<F>>)>) -> (RequestId, F::Output) {
-    match in_flight {
-        Some((id, _, future)) => (*id, future.await),
-        None => std::future::pending().await,
-    }
+/// What woke a waiting order.
+enum Wake<T> {
+    /// The request in flight got its result.
+    Result(RequestId, T),
+    /// The caller's stop future resolved.
+    Stop,
+    /// The order's timer ran out.
+    Timer,
 }
 
 /// Cancels the order at BankID, on the current tokio runtime, when dropped armed.

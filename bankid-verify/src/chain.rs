@@ -91,10 +91,10 @@ pub(crate) fn check_issued_by(
     if child.issuer().as_raw() != issuer.subject().as_raw() {
         return Err(VerifyError::ChainBroken { position, what: "issuer name" });
     }
-    if let (Some(aki), Some(ski)) = (key_id(child, true), key_id(issuer, false)) {
-        if aki != ski {
-            return Err(VerifyError::ChainBroken { position, what: "key identifier" });
-        }
+    if let (Some(aki), Some(ski)) = (key_id(child, true), key_id(issuer, false))
+        && aki != ski
+    {
+        return Err(VerifyError::ChainBroken { position, what: "key identifier" });
     }
     let oid = child.signature_algorithm.algorithm.as_bytes();
     let alg = SigAlg::from_oid(oid).filter(|a| allow_sha1 || *a != SigAlg::RsaSha1).ok_or_else(|| {
@@ -129,15 +129,15 @@ fn check_ca(cert: &X509Certificate<'_>, position: ChainPosition, below: usize) -
     if !bc.value.ca {
         return Err(VerifyError::CaConstraint { position, what: "not a CA" });
     }
-    if let Some(len) = bc.value.path_len_constraint {
-        if usize::try_from(len).unwrap_or(usize::MAX) < below {
-            return Err(VerifyError::CaConstraint { position, what: "path length exceeded" });
-        }
+    if let Some(len) = bc.value.path_len_constraint
+        && usize::try_from(len).unwrap_or(usize::MAX) < below
+    {
+        return Err(VerifyError::CaConstraint { position, what: "path length exceeded" });
     }
-    if let Some(ku) = cert.key_usage().map_err(|_| VerifyError::CertificateMalformed { position })? {
-        if !ku.value.key_cert_sign() {
-            return Err(VerifyError::CaConstraint { position, what: "key usage lacks keyCertSign" });
-        }
+    if let Some(ku) = cert.key_usage().map_err(|_| VerifyError::CertificateMalformed { position })?
+        && !ku.value.key_cert_sign()
+    {
+        return Err(VerifyError::CaConstraint { position, what: "key usage lacks keyCertSign" });
     }
     Ok(())
 }
@@ -158,10 +158,11 @@ pub(crate) fn verify_chain(
     {
         return Err(VerifyError::CaConstraint { position: 0, what: "the leaf is a CA" });
     }
-    if let Some(ku) = leaf.key_usage().map_err(|_| VerifyError::CertificateMalformed { position: 0 })? {
-        if !ku.value.digital_signature() && !ku.value.non_repudiation() {
-            return Err(VerifyError::CaConstraint { position: 0, what: "leaf key usage allows no signatures" });
-        }
+    if let Some(ku) = leaf.key_usage().map_err(|_| VerifyError::CertificateMalformed { position: 0 })?
+        && !ku.value.digital_signature()
+        && !ku.value.non_repudiation()
+    {
+        return Err(VerifyError::CaConstraint { position: 0, what: "leaf key usage allows no signatures" });
     }
     for (i, pair) in certs.windows(2).enumerate() {
         check_issued_by(&pair[0], &pair[1], i, allow_sha1)?;

@@ -612,15 +612,15 @@ pub fn verify(signature: &str, ocsp_response: Option<&str>, expect: &Expectation
     if expect.personal_number.as_ref().is_some_and(|p| *p != personal_number) {
         return Err(VerifyError::PersonalNumberMismatch);
     }
-    if let Some(v) = &expect.user_visible_data {
-        if content.visible_b64.as_deref() != Some(v.as_str()) {
-            return Err(VerifyError::UserVisibleDataMismatch);
-        }
+    if let Some(v) = &expect.user_visible_data
+        && content.visible_b64.as_deref() != Some(v.as_str())
+    {
+        return Err(VerifyError::UserVisibleDataMismatch);
     }
-    if let Some(v) = &expect.user_non_visible_data {
-        if content.non_visible_b64.as_deref() != Some(v.as_str()) {
-            return Err(VerifyError::UserNonVisibleDataMismatch);
-        }
+    if let Some(v) = &expect.user_non_visible_data
+        && content.non_visible_b64.as_deref() != Some(v.as_str())
+    {
+        return Err(VerifyError::UserNonVisibleDataMismatch);
     }
     if expect.func_id.as_ref().is_some_and(|f| *f != content.func_id) {
         return Err(VerifyError::FuncIdMismatch);

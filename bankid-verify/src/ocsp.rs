@@ -52,10 +52,10 @@ fn algorithm<'a>(r: &mut Reader<'a>, what: &'static str) -> Result<&'a [u8], Ver
     let mut a = Reader::new(alg.content);
     let oid = a.expect(OID).map_err(m(what))?;
     // Parameters: absent or NULL for every algorithm accepted here.
-    if let Some(t) = a.optional(0x05).map_err(m(what))? {
-        if !t.content.is_empty() {
-            return Err(VerifyError::OcspMalformed(what));
-        }
+    if let Some(t) = a.optional(0x05).map_err(m(what))?
+        && !t.content.is_empty()
+    {
+        return Err(VerifyError::OcspMalformed(what));
     }
     a.finish().map_err(m(what))?;
     Ok(oid.content)
@@ -109,10 +109,10 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed<'_>, VerifyError> {
     b.finish().map_err(m("BasicOCSPResponse"))?;
 
     let mut t = Reader::new(tbs.content);
-    if let Some(v) = t.optional(0xa0).map_err(m("version"))? {
-        if v.content != [INTEGER, 1, 0] {
-            return Err(VerifyError::OcspMalformed("version"));
-        }
+    if let Some(v) = t.optional(0xa0).map_err(m("version"))?
+        && v.content != [INTEGER, 1, 0]
+    {
+        return Err(VerifyError::OcspMalformed("version"));
     }
     let responder = match t.peek_tag() {
         Some(0xa1) => Responder::ByName(

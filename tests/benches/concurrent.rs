@@ -189,6 +189,7 @@ fn client(transport: &str) {
                     tasks.spawn(async move {
                         let start = client.authenticate(&AuthRequest::new(IpAddr::from([192, 0, 2, 1]))).await?;
                         let order = Order::with_options(&start, StartMode::Qr, Instant::now(), OrderOptions::default());
+                        drop(start); // not kept in the task while the order runs
                         Ok::<_, bankid_core::Error>(client.wait(order, |_| ControlFlow::Continue(())).await)
                     });
                 }
