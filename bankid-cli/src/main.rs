@@ -21,6 +21,7 @@ mod run;
 mod server;
 mod sim;
 mod start;
+mod web;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,300 @@
+//! `bankid web`: a demo site on `bankid-axum`. Log in with BankID, sign a text, see the
+//! result, log out.
+//!
+//! Against the embedded simulator by default: its phone scans the QR code the page shows
+//! (the content the status endpoint last handed to the browser) after a few seconds, then
+//! approves, like `bankid auth`. With `--env test` it works with a real test BankID app, with
+//! `--base-url` against any BankID-compatible server (where nobody scans for you).
+//!
+//! The demo keeps its own login sessions in memory; the BankID orders themselves are
+//! stateless (sealed cookies), so several `bankid web` processes with the same
+//! `--cookie-key` serve one login together behind a load balancer.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use bankid_axum::{
+    BankId, Completed, IpSource, Key, OrderKind, Rejection, Reply, Rp, Settings, StartContext, StartRequest, Started,
+};
+use bankid_core::{AuthRequest, Language, SignRequest, StartMode};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http::header::{HOST, LOCATION, ORIGIN, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tokio::sync::watch;
+
+use crate::args::WebArgs;
+use crate::output::{EXIT_ERROR, EXIT_OK};
+use crate::server::{Embedded, Server, connect};
+use crate::sim::{EmbeddedSim, Phone, Pickup};
+
+/// The demo's own session cookie.
+const SESSION_COOKIE: &str = "demo_session";
+/// The longest text the demo lets a user sign.
+const MAX_SIGN_TEXT: usize = 500;
+
+/// `bankid web`.
+pub(crate) async fn web(args: WebArgs) -> u8 {
+    match serve(args).await {
+        Ok(()) => EXIT_OK,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_ERROR
+        }
+    }
+}
+
+async fn serve(args: WebArgs) -> Result<(), String> {
+    let keys = if args.cookie_key.is_empty() {
+        vec![Key::generate().map_err(|e| e.to_string())?]
+    } else {
+        args.cookie_key
+            .iter()
+            .map(|hex| Key::from_hex(hex).map_err(|e| format!("--cookie-key: {e}")))
+            .collect::<Result<_, _>>()?
+    };
+    let Server { client, label, sim } = connect(&args.server, Embedded::Allowed).await.map_err(|f| f.message)?;
+    let mut settings = Settings::new(keys).language(args.lang);
+    if let Some(header) = &args.ip_header {
+        let name = http::header::HeaderName::from_bytes(header.as_bytes())
+            .map_err(|_| format!("--ip-header {header:?} is not a header name"))?;
+        settings = settings.ip_source(IpSource::Header(name));
+    }
+    let plan = sim.as_ref().map(EmbeddedSim::plan);
+    let demo = Demo { sessions: Mutex::default(), phones: Mutex::default(), sim, lang: args.lang };
+    let bankid = BankId::new(client, settings, demo).map_err(|e| e.to_string())?;
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/logout", post(logout))
+        .nest("/bankid", bankid.router())
+        .with_state(bankid.clone());
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("--listen {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("Open http://{addr}/ in your browser.");
+    println!("BankID server: {label}.");
+    if let Some(plan) = plan {
+        println!("{plan} (QR codes only: with \"Open BankID on this device\" nobody picks the order up.)");
+    }
+    println!("Ctrl-C stops the server.");
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("serving {addr}: {e}"))
+}
+
+type App = BankId<bankid_hyper::HyperTransport, Demo>;
+
+/// A logged-in visitor of the demo.
+#[derive(Clone, Default)]
+struct Visitor {
+    name: String,
+    personal_number: String,
+    signed: Option<Signed>,
+}
+
+/// The last signature of a visitor.
+#[derive(Clone)]
+struct Signed {
+    text: String,
+    name: String,
+    text_in_signature: bool,
+}
+
+/// The demo site: in-memory sessions, and the simulated phone of the embedded simulator.
+struct Demo {
+    sessions: Mutex<HashMap<String, Visitor>>,
+    /// QR orders the simulated phone watches: what the page was last shown, and the phone.
+    phones: Mutex<HashMap<String, (watch::Sender<Option<String>>, Phone, Instant)>>,
+    sim: Option<EmbeddedSim>,
+    lang: Language,
+}
+
+impl Demo {
+    fn session_of(&self, headers: &HeaderMap) -> Option<(String, Visitor)> {
+        let id = cookie(headers, SESSION_COOKIE)?;
+        let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.get(id).map(|visitor| (id.to_owned(), visitor.clone()))
+    }
+}
+
+impl Rp for Demo {
+    fn start(&self, start: &StartContext<'_>) -> Result<StartRequest, Rejection> {
+        match start.kind {
+            OrderKind::Auth => {
+                Ok(AuthRequest::new(start.end_user_ip).user_visible_data("Log in to the bankid-rs demo").into())
+            }
+            OrderKind::Sign => {
+                let text = start.context.map(str::trim).filter(|text| !text.is_empty()).ok_or_else(|| {
+                    Rejection::new(StatusCode::BAD_REQUEST, "no_text", "write the text to sign first")
+                })?;
+                if text.chars().count() > MAX_SIGN_TEXT {
+                    return Err(Rejection::new(
+                        StatusCode::BAD_REQUEST,
+                        "text_too_long",
+                        format!("at most {MAX_SIGN_TEXT} characters"),
+                    ));
+                }
+                Ok(SignRequest::new(start.end_user_ip, text).into())
+            }
+            _ => Err(Rejection::new(StatusCode::NOT_FOUND, "not_offered", "the demo offers login and signing")),
+        }
+    }
+
+    async fn completed(&self, done: Completed) -> Result<Reply, Rejection> {
+        self.phones.lock().unwrap_or_else(PoisonError::into_inner).remove(&done.order_ref);
+        let user = &done.data.user;
+        let existing = self.session_of(&done.headers);
+        let mut reply = Reply::new(serde_json::json!({ "redirect": "/" }));
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = match existing {
+            Some((id, _)) if done.kind == OrderKind::Sign => id,
+            _ => {
+                let id = Key::generate()
+                    .map_err(|_| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no random numbers"))?
+                    .to_hex();
+                let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict");
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    reply = reply.header(SET_COOKIE, value);
+                }
+                id
+            }
+        };
+        let visitor = sessions.entry(id).or_insert_with(|| Visitor {
+            name: user.name.clone(),
+            personal_number: user.personal_number.clone(),
+            signed: None,
+        });
+        if done.kind == OrderKind::Sign {
+            let text = done.context.clone().unwrap_or_default();
+            let expected = format!(">{}</usrVisibleData>", BASE64.encode(text.trim()));
+            let text_in_signature =
+                done.data.signature_xml().is_ok_and(|xml| String::from_utf8_lossy(&xml).contains(&expected));
+            visitor.signed = Some(Signed { text: text.trim().to_owned(), name: user.name.clone(), text_in_signature });
+        }
+        Ok(reply)
+    }
+
+    fn started(&self, started: &Started<'_>) {
+        let Some(sim) = &self.sim else { return };
+        if started.mode != StartMode::Qr {
+            return;
+        }
+        let (shown, seen) = watch::channel(None);
+        let phone = sim.phone(started.order_ref, Pickup::Qr(seen));
+        let mut phones = self.phones.lock().unwrap_or_else(PoisonError::into_inner);
+        phones.retain(|_, (_, _, at)| at.elapsed() < Duration::from_secs(600));
+        phones.insert(started.order_ref.to_owned(), (shown, phone, Instant::now()));
+    }
+
+    fn qr_shown(&self, order_ref: &str, content: &str) {
+        if let Some((shown, _, _)) = self.phones.lock().unwrap_or_else(PoisonError::into_inner).get(order_ref) {
+            shown.send_replace(Some(content.to_owned()));
+        }
+    }
+}
+
+/// The value of a cookie.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// Escapes text for HTML.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `GET /`.
+async fn page(State(app): State<App>, request: Request) -> Response {
+    let demo = app.rp();
+    let lang = demo.lang.as_str();
+    let mut body = String::new();
+    match demo.session_of(request.headers()) {
+        None => {
+            body.push_str("<h1>bankid-rs demo</h1><p>Log in with your BankID.</p>");
+            let _ = write!(
+                body,
+                r#"<div id="login" data-bankid="auth" data-bankid-base="/bankid" data-lang="{lang}"></div>"#
+            );
+        }
+        Some((_, visitor)) => {
+            let pnr = &visitor.personal_number;
+            let _ = write!(
+                body,
+                r#"<h1>Welcome, <span id="name">{}</span></h1><p>Personal number <span id="pnr">{}</span>.</p>"#,
+                esc(&visitor.name),
+                esc(pnr)
+            );
+            if let Some(signed) = &visitor.signed {
+                let _ = write!(
+                    body,
+                    r#"<section id="signed"><h2>Signed</h2><blockquote id="signed-text">{}</blockquote><p>Signed by <span id="signed-by">{}</span>. {}</p></section>"#,
+                    esc(&signed.text),
+                    esc(&signed.name),
+                    if signed.text_in_signature {
+                        "The signature holds this text."
+                    } else {
+                        "The signature does NOT hold this text."
+                    }
+                );
+            }
+            let _ = write!(
+                body,
+                r##"<h2>Sign a text</h2><textarea id="sign-text" maxlength="{MAX_SIGN_TEXT}" rows="3" cols="40">I agree to the terms.</textarea><div id="sign" data-bankid="sign" data-bankid-base="/bankid" data-lang="{lang}" data-bankid-context-from="#sign-text"></div><form method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>"##
+            );
+        }
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>bankid-rs demo</title><style>body{{font:16px/1.4 system-ui,sans-serif;margin:2rem auto;max-width:36rem;padding:0 1rem}}</style></head><body>{body}<script src=\"/bankid/widget.js\" defer></script></body></html>"
+    );
+    let mut response = Html(html).into_response();
+    response.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `POST /logout`: only from the demo's own pages.
+async fn logout(State(app): State<App>, request: Request) -> Response {
+    let headers = request.headers();
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok()).and_then(|o| o.split_once("://")).map(|(_, a)| a);
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
+    if origin.is_none() || origin != host {
+        return (StatusCode::FORBIDDEN, "foreign origin").into_response();
+    }
+    if let Some(id) = cookie(headers, SESSION_COOKIE) {
+        app.rp().sessions.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(LOCATION, HeaderValue::from_static("/"));
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, HeaderValue::from_static("demo_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"));
+    response
+}
