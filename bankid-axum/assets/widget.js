@@ -135,6 +135,7 @@
     if (!this.running && !s.error) { return; }
     if (s.error) { return this.fail(s); }
     this.root.setAttribute("data-bankid-status", s.status);
+    if (s.orderRef) this.root.setAttribute("data-bankid-order", s.orderRef);
     if (s.status === "pending") {
       this.message.textContent = (s.restarted ? this.t.restarted + " " : "") + (s.message ? s.message.text : "");
       if (s.qr) { this.qr.innerHTML = s.qr.svg; this.qr.setAttribute("data-content", s.qr.content); }

@@ -6,12 +6,14 @@
 //! approves, like `bankid auth`. With `--env test` it works with a real test BankID app, with
 //! `--base-url` against any BankID-compatible server (where nobody scans for you).
 //!
-//! The demo keeps its own login sessions in memory; the BankID orders themselves are
-//! stateless (sealed cookies), so several `bankid web` processes with the same
-//! `--cookie-key` serve one login together behind a load balancer.
+//! Nothing is kept on the server: the BankID orders live in `bankid-axum`'s sealed cookie, and
+//! the demo's own login session in another cookie sealed with the same keys for another
+//! purpose. Several `bankid web` processes with the same `--cookie-key` therefore serve one
+//! login together behind a load balancer.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,6 +22,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use bankid_axum::seal::Sealer;
 use bankid_axum::{
     BankId, Completed, IpSource, Key, OrderKind, Rejection, Reply, Rp, Settings, StartContext, StartRequest, Started,
 };
@@ -28,6 +31,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::header::{HOST, LOCATION, ORIGIN, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::args::WebArgs;
@@ -61,14 +65,15 @@ async fn serve(args: WebArgs) -> Result<(), String> {
             .collect::<Result<_, _>>()?
     };
     let Server { client, label, sim } = connect(&args.server, Embedded::Allowed).await.map_err(|f| f.message)?;
+    let plan = sim.as_ref().map(EmbeddedSim::plan);
+    let sealer = Sealer::new(&keys, "bankid-web-demo/session").ok_or("no cookie key")?;
     let mut settings = Settings::new(keys).language(args.lang);
     if let Some(header) = &args.ip_header {
         let name = http::header::HeaderName::from_bytes(header.as_bytes())
             .map_err(|_| format!("--ip-header {header:?} is not a header name"))?;
         settings = settings.ip_source(IpSource::Header(name));
     }
-    let plan = sim.as_ref().map(EmbeddedSim::plan);
-    let demo = Demo { sessions: Mutex::default(), phones: Mutex::default(), sim, lang: args.lang };
+    let demo = Demo { sealer, phones: Mutex::default(), sim, lang: args.lang };
     let bankid = BankId::new(client, settings, demo).map_err(|e| e.to_string())?;
     let app = Router::new()
         .route("/", get(page))
@@ -78,12 +83,16 @@ async fn serve(args: WebArgs) -> Result<(), String> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("--listen {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("Open http://{addr}/ in your browser.");
-    println!("BankID server: {label}.");
+    // A closed stdout must not stop the server: write errors are ignored.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Open http://{addr}/ in your browser.");
+    let _ = writeln!(out, "BankID server: {label}.");
     if let Some(plan) = plan {
-        println!("{plan} (QR codes only: with \"Open BankID on this device\" nobody picks the order up.)");
+        let _ = writeln!(out, "{plan} (QR codes only: with \"Open BankID on this device\" nobody picks the order up.)");
     }
-    println!("Ctrl-C stops the server.");
+    let _ = writeln!(out, "Ctrl-C stops the server.");
+    let _ = out.flush();
+    drop(out);
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async {
@@ -95,8 +104,8 @@ async fn serve(args: WebArgs) -> Result<(), String> {
 
 type App = BankId<bankid_hyper::HyperTransport, Demo>;
 
-/// A logged-in visitor of the demo.
-#[derive(Clone, Default)]
+/// A logged-in visitor of the demo (sealed in the session cookie).
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct Visitor {
     name: String,
     personal_number: String,
@@ -104,16 +113,16 @@ struct Visitor {
 }
 
 /// The last signature of a visitor.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Signed {
     text: String,
     name: String,
     text_in_signature: bool,
 }
 
-/// The demo site: in-memory sessions, and the simulated phone of the embedded simulator.
+/// The demo site: its session sealer, and the simulated phone of the embedded simulator.
 struct Demo {
-    sessions: Mutex<HashMap<String, Visitor>>,
+    sealer: Sealer,
     /// QR orders the simulated phone watches: what the page was last shown, and the phone.
     phones: Mutex<HashMap<String, (watch::Sender<Option<String>>, Phone, Instant)>>,
     sim: Option<EmbeddedSim>,
@@ -121,10 +130,9 @@ struct Demo {
 }
 
 impl Demo {
-    fn session_of(&self, headers: &HeaderMap) -> Option<(String, Visitor)> {
-        let id = cookie(headers, SESSION_COOKIE)?;
-        let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions.get(id).map(|visitor| (id.to_owned(), visitor.clone()))
+    fn session_of(&self, headers: &HeaderMap) -> Option<Visitor> {
+        let sealed = cookie(headers, SESSION_COOKIE)?;
+        serde_json::from_slice(&self.sealer.open(sealed).ok()?).ok()
     }
 }
 
@@ -154,34 +162,23 @@ impl Rp for Demo {
     async fn completed(&self, done: Completed) -> Result<Reply, Rejection> {
         self.phones.lock().unwrap_or_else(PoisonError::into_inner).remove(&done.order_ref);
         let user = &done.data.user;
-        let existing = self.session_of(&done.headers);
-        let mut reply = Reply::new(serde_json::json!({ "redirect": "/" }));
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        let id = match existing {
-            Some((id, _)) if done.kind == OrderKind::Sign => id,
-            _ => {
-                let id = Key::generate()
-                    .map_err(|_| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no random numbers"))?
-                    .to_hex();
-                let cookie = format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict");
-                if let Ok(value) = HeaderValue::from_str(&cookie) {
-                    reply = reply.header(SET_COOKIE, value);
-                }
-                id
-            }
+        let mut visitor = match self.session_of(&done.headers) {
+            Some(visitor) if done.kind == OrderKind::Sign => visitor,
+            _ => Visitor { name: user.name.clone(), personal_number: user.personal_number.clone(), signed: None },
         };
-        let visitor = sessions.entry(id).or_insert_with(|| Visitor {
-            name: user.name.clone(),
-            personal_number: user.personal_number.clone(),
-            signed: None,
-        });
         if done.kind == OrderKind::Sign {
-            let text = done.context.clone().unwrap_or_default();
-            let expected = format!(">{}</usrVisibleData>", BASE64.encode(text.trim()));
+            let text = done.context.as_deref().unwrap_or_default().trim();
+            let expected = format!(">{}</usrVisibleData>", BASE64.encode(text));
             let text_in_signature =
                 done.data.signature_xml().is_ok_and(|xml| String::from_utf8_lossy(&xml).contains(&expected));
-            visitor.signed = Some(Signed { text: text.trim().to_owned(), name: user.name.clone(), text_in_signature });
+            visitor.signed = Some(Signed { text: text.to_owned(), name: user.name.clone(), text_in_signature });
         }
+        let internal = || Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot seal the session");
+        let plain = serde_json::to_vec(&visitor).map_err(|_| internal())?;
+        let sealed = self.sealer.seal(&plain).map_err(|_| internal())?;
+        let cookie = format!("{SESSION_COOKIE}={sealed}; Path=/; HttpOnly; SameSite=Strict");
+        let value = HeaderValue::from_str(&cookie).map_err(|_| internal())?;
+        let reply = Reply::new(serde_json::json!({ "redirect": "/" })).header(SET_COOKIE, value);
         Ok(reply)
     }
 
@@ -245,7 +242,7 @@ async fn page(State(app): State<App>, request: Request) -> Response {
                 r#"<div id="login" data-bankid="auth" data-bankid-base="/bankid" data-lang="{lang}"></div>"#
             );
         }
-        Some((_, visitor)) => {
+        Some(visitor) => {
             let pnr = &visitor.personal_number;
             let _ = write!(
                 body,
@@ -281,15 +278,12 @@ async fn page(State(app): State<App>, request: Request) -> Response {
 }
 
 /// `POST /logout`: only from the demo's own pages.
-async fn logout(State(app): State<App>, request: Request) -> Response {
+async fn logout(request: Request) -> Response {
     let headers = request.headers();
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok()).and_then(|o| o.split_once("://")).map(|(_, a)| a);
     let host = headers.get(HOST).and_then(|v| v.to_str().ok());
     if origin.is_none() || origin != host {
         return (StatusCode::FORBIDDEN, "foreign origin").into_response();
-    }
-    if let Some(id) = cookie(headers, SESSION_COOKIE) {
-        app.rp().sessions.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
     }
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(LOCATION, HeaderValue::from_static("/"));
