@@ -169,7 +169,7 @@ struct QrJson {
 /// The answer of start and status.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct StatusJson {
+pub(crate) struct StatusJson {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     kind: Option<OrderKind>,
@@ -317,35 +317,46 @@ impl<T: HttpTransport, R: Rp> Inner<T, R> {
         response.map(|response| (kind, response)).map_err(|e| ApiError::bankid(&e, lang))
     }
 
+    /// The status of a running order, telling the RP's observer which QR code it shows.
     fn pending_json(
         &self,
         active: &Active,
-        polled_qr: Option<String>,
+        qr: Option<String>,
         hint: Option<&PendingHintCode>,
         lang: Language,
     ) -> StatusJson {
-        let order = &active.order;
-        let rfa = order.message(active.platform.kind());
-        let qr = polled_qr.and_then(|content| {
-            self.rp.qr_shown(order.order_ref(), &content);
-            qr_svg(&content).map(|svg| QrJson { content, svg })
-        });
-        StatusJson {
-            status: "pending",
-            kind: Some(active.kind),
-            order_ref: Some(order.order_ref().to_owned()),
-            mode: Some(order.mode()),
-            hint_code: hint.map(|hint| hint.as_str().to_owned()),
-            message: Some(Message::new(rfa, lang)),
-            qr,
-            launch_url: order
-                .auto_start_token()
-                .map(|token| active.platform.launch_url(token, active.return_url.as_deref())),
-            restarts: active.restarts,
-            restarted: false,
-            result: None,
-            poll_after_ms: Some(POLL_AFTER_MS),
+        if let Some(content) = &qr {
+            self.rp.qr_shown(active.order.order_ref(), content);
         }
+        pending_json(active, qr, hint, lang)
+    }
+}
+
+/// The status of a running order: the message, the QR code (content and SVG) and the launch URL.
+pub(crate) fn pending_json(
+    active: &Active,
+    qr: Option<String>,
+    hint: Option<&PendingHintCode>,
+    lang: Language,
+) -> StatusJson {
+    let order = &active.order;
+    let rfa = order.message(active.platform.kind());
+    let qr = qr.and_then(|content| qr_svg(&content).map(|svg| QrJson { content, svg }));
+    StatusJson {
+        status: "pending",
+        kind: Some(active.kind),
+        order_ref: Some(order.order_ref().to_owned()),
+        mode: Some(order.mode()),
+        hint_code: hint.map(|hint| hint.as_str().to_owned()),
+        message: Some(Message::new(rfa, lang)),
+        qr,
+        launch_url: order
+            .auto_start_token()
+            .map(|token| active.platform.launch_url(token, active.return_url.as_deref())),
+        restarts: active.restarts,
+        restarted: false,
+        result: None,
+        poll_after_ms: Some(POLL_AFTER_MS),
     }
 }
 

@@ -122,6 +122,8 @@
 #![deny(missing_docs)]
 
 mod api;
+#[doc(hidden)]
+pub mod bench;
 mod cookie;
 pub mod device;
 mod flow;
