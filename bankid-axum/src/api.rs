@@ -404,7 +404,7 @@ async fn start_inner<T: HttpTransport, R: Rp>(
     let now = Instant::now();
 
     // The session: its count of orders survives; a refused cookie is replaced.
-    let mut session = app.open(&parts.headers, wall).ok().flatten().unwrap_or(Session {
+    let mut session = app.open(&parts.headers, wall).ok().flatten().unwrap_or_else(|| Session {
         expires: 0,
         window_start: unix(wall),
         orders: 0,

@@ -31,7 +31,7 @@ impl IpSource {
         match self {
             Self::Socket => extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()),
             Self::Header(name) => {
-                let value = headers.get_all(name).iter().last()?.to_str().ok()?;
+                let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
                 let last = value.rsplit(',').next()?.trim();
                 // Accept `1.2.3.4`, `1.2.3.4:port`, `[::1]:port` and `::1`.
                 last.parse::<IpAddr>().ok().or_else(|| last.parse::<SocketAddr>().ok().map(|addr| addr.ip()))

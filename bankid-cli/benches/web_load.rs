@@ -99,19 +99,17 @@ async fn run(sessions: u64, window: Duration, ramp: Duration) {
     for task in tasks {
         let _ = task.await;
     }
-    let stats = stats.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut latencies = stats.latencies.clone();
+    let (mut latencies, errors) = {
+        let stats = stats.lock().unwrap_or_else(PoisonError::into_inner);
+        (stats.latencies.clone(), stats.errors)
+    };
     latencies.sort();
     let polls = latencies.len();
     let ticks_per_second = clock_ticks();
     let cpu = Duration::from_secs_f64((cpu_after - cpu_before) as f64 / ticks_per_second);
     let percentile = |p: f64| latencies.get(((polls as f64 * p) as usize).min(polls.saturating_sub(1))).copied();
     println!("web_load: {sessions} sessions polling every second for {window:?} (after a {ramp:?} ramp-up)");
-    println!(
-        "  polls in the window     {polls} ({:.0}/s), errors {}",
-        polls as f64 / window.as_secs_f64(),
-        stats.errors
-    );
+    println!("  polls in the window     {polls} ({:.0}/s), errors {}", polls as f64 / window.as_secs_f64(), errors);
     println!(
         "  server CPU              {cpu:?} in {window:?} = {:.1} % of one core, {:.1} µs per poll",
         cpu.as_secs_f64() / window.as_secs_f64() * 100.0,
@@ -125,7 +123,7 @@ async fn run(sessions: u64, window: Duration, ramp: Duration) {
         latencies.last().copied().unwrap_or_default()
     );
     assert!(polls > 0 && polls_before == 0, "no polls measured");
-    assert_eq!(stats.errors, 0, "failed polls");
+    assert_eq!(errors, 0, "failed polls");
     drop(server);
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

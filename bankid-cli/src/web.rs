@@ -120,11 +120,14 @@ struct Signed {
     text_in_signature: bool,
 }
 
+/// A QR order the simulated phone watches: what the page was last shown, the phone, since when.
+type Watched = (watch::Sender<Option<String>>, Phone, Instant);
+
 /// The demo site: its session sealer, and the simulated phone of the embedded simulator.
 struct Demo {
     sealer: Sealer,
     /// QR orders the simulated phone watches: what the page was last shown, and the phone.
-    phones: Mutex<HashMap<String, (watch::Sender<Option<String>>, Phone, Instant)>>,
+    phones: Mutex<HashMap<String, Watched>>,
     sim: Option<EmbeddedSim>,
     lang: Language,
 }
