@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -401,7 +401,6 @@ async fn start_inner<T: HttpTransport, R: Rp>(
     }
     let ip = app.end_user_ip(&parts)?;
     let wall = SystemTime::now();
-    let now = Instant::now();
 
     // The session: its count of orders survives; a refused cookie is replaced.
     let mut session = app.open(&parts.headers, wall).ok().flatten().unwrap_or_else(|| Session {
@@ -456,7 +455,7 @@ async fn start_inner<T: HttpTransport, R: Rp>(
     let (kind, response) = app
         .send_start(kind, ip, body.context.as_deref(), &parts.headers, 0, &device_id, return_url.as_deref(), lang)
         .await?;
-    let order = OrderSnapshot::new(&response, mode, now, wall);
+    let order = OrderSnapshot::new(&response, mode, wall);
     app.rp.started(&Started { kind, order_ref: &response.order_ref, mode, restart: 0 });
     let active = Active { kind, order, platform, nonce, return_url, restarts: 0, context: body.context };
     session.orders += 1;
@@ -503,12 +502,9 @@ async fn status_inner<T: HttpTransport, R: Rp>(app: &Inner<T, R>, request: Reque
     }
     let order_ref = active.order.order_ref().to_owned();
     let mut extra_headers = HeaderMap::new();
-    let age = wall.duration_since(active.order.started_at()).unwrap_or(Duration::ZERO);
-    let json = if age >= app.settings.order_lifetime {
-        let _ = app.client.cancel(&order_ref).await;
-        StatusJson::ended("cancelled", active.kind, &order_ref, active.restarts)
-    } else {
-        let polled = flow::poll(&app.client, &mut active.order, active.platform.kind(), wall).await;
+    let json = {
+        let deadline = app.settings.order_lifetime;
+        let polled = flow::poll(&app.client, &mut active.order, active.platform.kind(), deadline, wall).await;
         match polled.end {
             None => {
                 let json = app.pending_json(&active, polled.qr, polled.hint.as_ref(), lang);
@@ -558,7 +554,7 @@ async fn status_inner<T: HttpTransport, R: Rp>(app: &Inner<T, R>, request: Reque
                     )
                     .await?;
                 let mode = active.order.mode();
-                active.order = OrderSnapshot::new(&response, mode, Instant::now(), wall);
+                active.order = OrderSnapshot::new(&response, mode, wall);
                 active.kind = kind;
                 active.restarts = restart;
                 app.rp.started(&Started { kind, order_ref: &response.order_ref, mode, restart });
@@ -574,6 +570,7 @@ async fn status_inner<T: HttpTransport, R: Rp>(app: &Inner<T, R>, request: Reque
                 json.message = Some(Message::new(rfa, lang));
                 json
             }
+            Some(End::Cancelled) => StatusJson::ended("cancelled", active.kind, &order_ref, active.restarts),
             Some(End::Error(error)) => {
                 let mut json = StatusJson::ended("error", active.kind, &order_ref, active.restarts);
                 json.hint_code = error.error_code().map(|code| code.as_str().to_owned());

@@ -1,7 +1,7 @@
 //! The network-free part of a status poll, for the criterion bench (`benches/poll.rs`). Not
 //! part of the API.
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use bankid_core::{Language, OrderResponse, StartMode};
 
@@ -23,7 +23,7 @@ pub fn order_cookie(sealer: &Sealer, wall: SystemTime) -> String {
             "qrStartToken":"67df3917-fa0d-44e5-b327-edcc928297f8","qrStartSecret":"d28db9a7-4cde-429e-a983-359be676944c"}"#,
     )
     .unwrap_or_else(|_| unreachable!());
-    let order = OrderSnapshot::new(&response, StartMode::Qr, Instant::now(), wall);
+    let order = OrderSnapshot::new(&response, StartMode::Qr, wall);
     let active = Active {
         kind: OrderKind::Auth,
         order,

@@ -1,34 +1,24 @@
-//! One status poll of a resumed order: collect when one is due, read what happened, keep the
-//! state to seal again.
+//! One status poll of a resumed order: resume the core's [`Order`] from its sealed state, let
+//! it run at `now` - send the collect it asks for through the client and hand the response in
+//! - read what happened, and keep the new state to seal again.
 //!
-//! The collect cadence is kept in the state itself (the wall-clock time of the last collect),
-//! so that it holds when consecutive polls land on different instances: a collect is sent when
-//! the last one is at least the collect interval (2 s) old, never within 1 s of it.
+//! The collect cadence is the core's: the state carries the wall-clock time of the last
+//! collect, so a resumed order collects 2 s after it and never within 1 s of it, whichever
+//! instance sent it.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use bankid_core::{
-    CollectStatus, CompletionData, DeviceKind, Error, FailedHintCode, Order, OrderResponse, OrderStart,
-    PendingHintCode, Rfa, StartMode,
+    CompletionData, DeviceKind, Error, Event, FailedHintCode, Input, Order, OrderOptions, OrderResponse, OrderState,
+    Output, PendingHintCode, Rfa, StartMode,
 };
 use bankid_tokio::{Client, HttpTransport};
 use serde::{Deserialize, Serialize};
 
-/// The time between two collects (BankID asks for 2 s).
-pub(crate) const COLLECT_INTERVAL: Duration = Duration::from_secs(2);
-
-/// What the core needs to resume an order, plus the collect cadence and the latest hint.
+/// What the core needs to resume an order (with the QR secret: sealed, never in clear).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct OrderSnapshot {
-    #[serde(rename = "o")]
-    start: OrderStart,
-    /// Unix milliseconds of the last collect sent.
-    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
-    last_collect_ms: Option<u64>,
-    /// The latest pending hint code, as sent.
-    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
-    hint: Option<String>,
-}
+#[serde(transparent)]
+pub(crate) struct OrderSnapshot(OrderState);
 
 /// How a poll ended the order.
 #[derive(Debug)]
@@ -37,6 +27,8 @@ pub(crate) enum End {
     Completed(Box<CompletionData>),
     /// Failed at BankID.
     Failed(FailedHintCode, Rfa),
+    /// Cancelled at BankID (its deadline passed).
+    Cancelled,
     /// An error that is not retried.
     Error(Error),
 }
@@ -52,43 +44,31 @@ pub(crate) struct Polled {
     pub(crate) end: Option<End>,
 }
 
-fn millis(time: SystemTime) -> u64 {
-    u64::try_from(time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis()).unwrap_or(u64::MAX)
-}
-
 impl OrderSnapshot {
-    /// The state of an order whose start response arrived now.
-    pub(crate) fn new(response: &OrderResponse, mode: StartMode, now: Instant, wall: SystemTime) -> Self {
-        let order = Order::new(response, mode, now);
-        Self { start: order.start_state(now, wall), last_collect_ms: None, hint: None }
+    /// The state of an order whose start response arrived at `wall`.
+    pub(crate) fn new(response: &OrderResponse, mode: StartMode, wall: SystemTime) -> Self {
+        Self(OrderState::new(response, mode, wall))
     }
 
     pub(crate) fn order_ref(&self) -> &str {
-        &self.start.order_ref
+        &self.0.order_ref
     }
 
     pub(crate) fn mode(&self) -> StartMode {
-        self.start.mode
+        self.0.mode
     }
 
     pub(crate) fn auto_start_token(&self) -> Option<&str> {
-        self.start.auto_start_token.as_deref()
-    }
-
-    pub(crate) fn started_at(&self) -> SystemTime {
-        self.start.started_at
-    }
-
-    fn hint(&self) -> Option<PendingHintCode> {
-        self.hint.as_deref().map(PendingHintCode::from_wire)
+        self.0.auto_start_token.as_deref()
     }
 
     /// The QR content at `wall`, while the app has not picked the order up (QR mode).
     pub(crate) fn qr_content(&self, wall: SystemTime) -> Option<String> {
-        let showing = matches!(self.hint(), None | Some(PendingHintCode::OutstandingTransaction));
-        match (&self.start.qr_start_token, &self.start.qr_start_secret) {
-            (Some(token), Some(secret)) if showing && self.start.mode == StartMode::Qr => {
-                Some(bankid_core::qr::content_at_system_time(token, secret, self.start.started_at, wall))
+        let state = &self.0;
+        let showing = matches!(state.hint_code, None | Some(PendingHintCode::OutstandingTransaction));
+        match (&state.qr_start_token, &state.qr_start_secret) {
+            (Some(token), Some(secret)) if showing && state.mode == StartMode::Qr => {
+                Some(bankid_core::qr::content_at_system_time(token, secret, state.started_at, wall))
             }
             _ => None,
         }
@@ -96,39 +76,47 @@ impl OrderSnapshot {
 
     /// The message for the current pending state.
     pub(crate) fn message(&self, device: DeviceKind) -> Rfa {
-        let hint = self.hint().unwrap_or(PendingHintCode::OutstandingTransaction);
-        Rfa::for_pending(&hint, self.start.mode, device)
+        let hint = self.0.hint_code.clone().unwrap_or(PendingHintCode::OutstandingTransaction);
+        Rfa::for_pending(&hint, self.0.mode, device)
     }
 }
 
-/// Polls the order at `wall`: collects it when a collect is due, and reports.
+/// Polls the order at `wall`: resumes it, sends what it asks for (a due collect, or the cancel
+/// when its `deadline` has passed), and reports.
 pub(crate) async fn poll<T: HttpTransport>(
     client: &Client<T>,
     snapshot: &mut OrderSnapshot,
     device: DeviceKind,
+    deadline: Duration,
     wall: SystemTime,
 ) -> Polled {
-    let now_ms = millis(wall);
-    let due = snapshot
-        .last_collect_ms
-        .is_none_or(|last| now_ms.saturating_sub(last) >= u64::try_from(COLLECT_INTERVAL.as_millis()).unwrap_or(2000));
+    let start = Instant::now();
+    let wall_at = |now: Instant| wall + now.saturating_duration_since(start);
+    let options = OrderOptions::default().device(device).deadline(deadline);
+    let mut order = Order::resume(snapshot.0.clone(), start, wall, options);
     let mut end = None;
-    if due {
-        snapshot.last_collect_ms = Some(now_ms);
-        match client.collect(snapshot.order_ref()).await {
-            Ok(response) => match response.status {
-                CollectStatus::Pending { hint_code } => snapshot.hint = Some(hint_code.as_str().to_owned()),
-                CollectStatus::Unknown { status, hint_code } => snapshot.hint = Some(hint_code.unwrap_or(status)),
-                CollectStatus::Failed { hint_code } => {
-                    let message = Rfa::for_failed(&hint_code, snapshot.mode(), device);
-                    end = Some(End::Failed(hint_code, message));
-                }
-                CollectStatus::Complete(data) => end = Some(End::Completed(data)),
-                _ => {}
-            },
-            Err(error) if error.is_retryable(bankid_core::Endpoint::Collect) => {}
-            Err(error) => end = Some(End::Error(error)),
+    let mut now = start;
+    loop {
+        match order.poll_output(now, client.config()) {
+            Output::Event(Event::Completed(data)) => end = Some(End::Completed(data)),
+            Output::Event(Event::Failed { hint_code, message }) => end = Some(End::Failed(hint_code, message)),
+            Output::Event(Event::Cancelled { .. }) => end = Some(End::Cancelled),
+            Output::Event(Event::Error(error)) => end = Some(End::Error(error)),
+            // QR codes are drawn for the moment of the answer, below; progress is in the state.
+            Output::Event(_) => {}
+            Output::Send { id, request, .. } => {
+                let result = client.execute(request).await;
+                now = Instant::now();
+                // Only this order's awaited request is answered here: a refusal cannot happen.
+                let _ = order.handle_input(now, Input::from_result(id, result));
+            }
+            Output::Wait(_) | Output::Done => break,
         }
     }
-    Polled { hint: snapshot.hint(), qr: if end.is_none() { snapshot.qr_content(wall) } else { None }, end }
+    snapshot.0 = order.state(now, wall_at(now));
+    Polled {
+        hint: order.hint_code().cloned(),
+        qr: if end.is_none() { snapshot.qr_content(wall_at(now)) } else { None },
+        end,
+    }
 }

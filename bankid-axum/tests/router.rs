@@ -280,6 +280,17 @@ async fn cancel_cancels_at_bankid() {
     let (_, two, _) = browser.post(&router, "/auth", json!({})).await;
     assert!(env.sim.handle().order(one["orderRef"].as_str().unwrap()).is_none());
     assert!(env.sim.handle().order(two["orderRef"].as_str().unwrap()).is_some());
+
+    // An order past its lifetime is cancelled at BankID by the next poll.
+    let mut settings = Settings::new(vec![key(4)]);
+    settings.order_lifetime = Duration::from_secs(1);
+    let (short, _) = env.bankid(settings);
+    let mut browser = Browser::new();
+    let (_, start, _) = browser.post(&short, "/auth", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, polled, _) = browser.post(&short, "/status", json!({})).await;
+    assert_eq!((status, polled["status"].as_str()), (StatusCode::OK, Some("cancelled")), "{polled}");
+    assert!(env.sim.handle().order(start["orderRef"].as_str().unwrap()).is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

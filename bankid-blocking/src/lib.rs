@@ -48,6 +48,11 @@
 //! - Reports failures as [`bankid_core::TransportError`] with a kind (timeout, connect, TLS,
 //!   I/O, body too large); no ureq type appears in this crate's API.
 //!
+//! # QR codes while a request is in flight
+//! [`Client::wait`] sends each request from a second thread of its own (one per `wait`, for the
+//! order's lifetime) and waits for its result and for the order's next timer together, so the
+//! QR code changes every second even when a collect takes seconds to answer.
+//!
 //! # From async code
 //! Every method blocks the calling thread, for seconds in [`Client::wait`]. In async code use
 //! `bankid-reqwest` or `bankid-hyper`, or run this client on a blocking thread
@@ -59,16 +64,13 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Instant;
 
 use bankid_core::{
-    Action, AuthRequest, CancelRequest, CollectRequest, CollectResponse, Config, Error, Event, Identity, IdentityError,
-    MAX_RESPONSE_BODY, Operation, Order, OrderResponse, OtherPaymentRequest, PaymentRequest, PhoneAuthRequest,
-    PhoneOrderResponse, PhoneSignRequest, SignRequest, TransportError, TransportErrorKind,
+    Config, Error, Event, Identity, IdentityError, Input, InvalidInput, MAX_RESPONSE_BODY, Operation, Order, Output,
+    RequestId, TransportError, TransportErrorKind,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use rustls::pki_types::PrivateKeyDer;
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -87,13 +89,12 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`: its base URL, roots, identity and request timeout.
+    /// A client for `config`: its base URL, roots, identity and request timeout. The roots and
+    /// the identity were checked when they were loaded.
     ///
     /// # Errors
-    /// [`Error::Identity`] when the roots or the identity are unusable.
+    /// [`Error::Identity`] when ureq cannot take the identity's key.
     pub fn new(config: Config) -> Result<Self, Error> {
-        // The same checks as the async transports, which use this configuration directly.
-        config.rustls_client_config()?;
         let roots = config.roots().certificates().iter().map(|root| Certificate::from_der(root).to_owned());
         let tls = TlsConfig::builder()
             .provider(TlsProvider::Rustls)
@@ -107,6 +108,7 @@ impl Client {
             .https_only(true)
             .proxy(None)
             .timeout_global(Some(config.request_timeout()))
+            .max_idle_connections_per_host(config.max_connections())
             .tls_config(tls)
             .build();
         let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::new(), IpLiteralResolver::default());
@@ -119,100 +121,68 @@ impl Client {
         &self.config
     }
 
-    /// Starts an identification order (`/auth`).
+    /// Sends any [`Operation`] and reads its answer; the methods below are this with
+    /// PyBankID's names.
     ///
     /// # Errors
     /// Any [`Error`]: invalid input (nothing sent), BankID's error answers, unexpected
     /// responses, transport failures.
-    pub fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error> {
-        self.send(request)
+    pub fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        operation.read_response(self.execute(operation.to_http(&self.config)?)?)
     }
 
-    /// Starts a signing order (`/sign`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error> {
-        self.send(request)
-    }
+    bankid_core::client_methods!(blocking);
 
-    /// Starts a payment order (`/payment`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error> {
-        self.send(request)
-    }
-
-    /// Starts an identification over the phone (`/phone/auth`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request)
-    }
-
-    /// Starts a signing over the phone (`/phone/sign`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request)
-    }
-
-    /// Starts a payment the user approves on another device (`/other/payment`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request)
-    }
-
-    /// Collects an order once (`/collect`). [`Client::wait`] does this at the right pace.
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error> {
-        self.send(&CollectRequest::new(order_ref))
-    }
-
-    /// Cancels an order (`/cancel`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub fn cancel(&self, order_ref: &str) -> Result<(), Error> {
-        self.send(&CancelRequest::new(order_ref)).map(drop)
-    }
-
-    /// Runs `order` to its end on this thread: collects it, sleeps between requests, and hands
+    /// Runs `order` to its end on this thread: collects it, waits between requests, and hands
     /// every event to `on_event`, the final one included, which is also returned
-    /// ([`Event::is_final`]: completed, failed, cancelled or error).
+    /// ([`Event::is_final`]: completed, failed, cancelled or error). Requests go out from a
+    /// second thread, so QR codes keep coming while one is in flight.
     ///
     /// When `on_event` returns [`ControlFlow::Break`], the order is cancelled at BankID and ends
     /// with [`Event::Cancelled`].
     pub fn wait(&self, mut order: Order, mut on_event: impl FnMut(&Event) -> ControlFlow<()>) -> Event {
-        loop {
-            match order.drive(Instant::now(), &self.config) {
-                Action::Event(event) => {
-                    if on_event(&event).is_break() {
-                        order.cancel();
+        let (to_sender, requests) = mpsc::channel::<(RequestId, http::Request<Vec<u8>>)>();
+        let (to_driver, results) = mpsc::channel();
+        std::thread::scope(|scope| {
+            // Owned by this closure, so that the sender thread's loop ends when it returns.
+            let to_sender = to_sender;
+            scope.spawn(move || {
+                for (id, request) in requests {
+                    if to_driver.send((id, self.execute(request))).is_err() {
+                        break;
                     }
                 }
-                Action::Send { request, .. } => {
-                    let result = self.execute(request);
-                    order.handle_result(Instant::now(), result);
-                }
-                Action::Sleep(until) => std::thread::sleep(until.saturating_duration_since(Instant::now())),
-                Action::Done(event) => {
-                    let _ = on_event(&event);
-                    return event;
+            });
+            loop {
+                match order.poll_output(Instant::now(), &self.config) {
+                    Output::Event(event) if event.is_final() => {
+                        let _ = on_event(&event);
+                        return event;
+                    }
+                    Output::Event(event) => {
+                        if on_event(&event).is_break() {
+                            order.cancel();
+                        }
+                    }
+                    // The sender lives as long as this loop.
+                    Output::Send { id, request, .. } => to_sender.send((id, request)).unwrap_or_default(),
+                    Output::Wait(until) => {
+                        match results.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                            // An abandoned collect's answer is refused as stale, which is right.
+                            Ok((id, result)) => {
+                                order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default()
+                            }
+                            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+                        }
+                    }
+                    Output::Done => {
+                        return Event::Error(
+                            InvalidInput::new("order", "had ended before it was handed to wait").into(),
+                        );
+                    }
                 }
             }
-        }
-    }
-
-    fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        O::parse(self.execute(operation.to_http(&self.config)?)?)
+        })
     }
 
     /// The only code that is ureq's: one request out, one response back.
@@ -222,7 +192,6 @@ impl Client {
         Ok(http::Response::from_parts(parts, body))
     }
 }
-
 /// ureq resolves the host before every request, even one that reuses a connection, and with a
 /// timeout set it does so on a new thread. An IP address needs no resolving; take it as it is.
 #[derive(Debug, Default)]
@@ -251,21 +220,11 @@ impl Resolver for IpLiteralResolver {
     }
 }
 
-/// The identity as ureq wants it. ureq 3 does not export the `KeyKind` its `from_der` takes,
-/// so the key goes in as PEM.
+/// The identity as ureq wants it: its chain, and its key in the PEM form the core makes.
 fn client_cert(identity: &Identity) -> Result<ClientCert, Error> {
     let chain: Vec<_> =
         identity.certificate_chain().iter().map(|cert| Certificate::from_der(cert).to_owned()).collect();
-    let label = match identity.private_key() {
-        PrivateKeyDer::Pkcs8(_) => "PRIVATE KEY",
-        PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
-        PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
-        _ => return Err(IdentityError::UnsupportedKey("unknown private key type".to_owned()).into()),
-    };
-    let base64 = BASE64.encode(identity.private_key().secret_der());
-    let lines: Vec<&str> =
-        base64.as_bytes().chunks(64).map(|line| std::str::from_utf8(line).unwrap_or_default()).collect();
-    let pem = format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"));
+    let pem = identity.private_key_pem()?;
     let key = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| IdentityError::UnsupportedKey(e.to_string()))?;
     Ok(ClientCert::new_with_certs(&chain, key))
 }

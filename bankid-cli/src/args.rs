@@ -23,8 +23,8 @@ Where requests go:
   --env prod --p12 F --password P BankID's production service with your identity
   --base-url URL --ca PEM ...     any BankID-compatible server, with --cert/--key or --p12/--password
 
-Exit codes: 0 the order completed, 1 it failed or was cancelled, 2 an error (bad flags, unreachable
-server, TLS, an error answer from BankID).";
+Exit codes: 0 the order completed, 1 it failed or was cancelled (or its signature did not verify),
+2 an error (bad flags, unreachable server, TLS, an error answer from BankID).";
 
 /// The `bankid` command.
 #[derive(Debug, Parser)]
@@ -58,6 +58,9 @@ pub(crate) enum Command {
     Sim(bankid_sim::cli::SimArgs),
     /// Serve a demo web site: log in with BankID, sign a text, see the result, log out.
     Web(WebArgs),
+    /// Verify a completion signature and its OCSP response offline (exit 0 verified, 1 a check
+    /// failed, 2 an error).
+    Verify(crate::verify::VerifyArgs),
 }
 
 /// `bankid web`.
@@ -286,8 +289,8 @@ pub(crate) enum PhoneScript {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
-    /// Print exactly one JSON document on stdout (orderRef, status, hintCode, completionData or
-    /// error) and nothing else there.
+    /// Print exactly one JSON document on stdout (orderRef, status, hintCode, completionData and
+    /// verification, or error) and nothing else there.
     #[arg(long)]
     pub(crate) json: bool,
     /// Language of the user messages.
@@ -296,6 +299,10 @@ pub(crate) struct OutputArgs {
     /// No progress output (QR code, messages); only the result.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Do not verify the completion signature of an order (auth, sign, payment, phone-auth,
+    /// phone-sign verify it by default and exit 1 if a check fails).
+    #[arg(long)]
+    pub(crate) no_verify: bool,
 }
 
 /// How the order reaches the user's app, and where the user goes afterwards (auth, sign, payment).

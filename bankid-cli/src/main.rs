@@ -4,13 +4,15 @@
 //! user messages, the identified person at the end - against an embedded simulator when no
 //! server is named, against BankID's test service with `--env test`, against production with
 //! `--env prod` and your identity, or against any BankID-compatible server with `--base-url`.
-//! `sign`, `payment`, `phone-auth`, `phone-sign`, `collect`, `cancel`, `qr` and `sim` complete
-//! the set; `bankid --help` and `bankid <command> --help` list every flag.
+//! `sign`, `payment`, `phone-auth`, `phone-sign`, `collect`, `cancel`, `qr`, `sim` and `verify`
+//! complete the set (orders verify their completion signature with `bankid-verify`);
+//! `bankid --help` and `bankid <command> --help` list every flag.
 //!
 //! Built on `bankid-core` (requests, the order state machine, QR codes, messages) and
 //! `bankid-hyper` (the transport); the embedded server is `bankid-sim`.
 //!
-//! Exit codes: 0 the order completed, 1 it failed or was cancelled, 2 an error.
+//! Exit codes: 0 the order completed, 1 it failed or was cancelled (or its signature did not
+//! verify), 2 an error.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -22,6 +24,7 @@ mod server;
 mod sim;
 mod start;
 mod web;
+mod verify;
 
 use std::process::ExitCode;
 

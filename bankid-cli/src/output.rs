@@ -142,6 +142,9 @@ pub(crate) struct Report {
     /// What went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<Failure>,
+    /// Whether the completion signature verified (`bankid-verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) verification: Option<crate::verify::Outcome>,
     /// The user message that goes with the status.
     #[serde(skip)]
     pub(crate) message: Option<Rfa>,
@@ -155,7 +158,17 @@ pub(crate) struct Report {
 
 impl Report {
     fn new(order_ref: Option<String>, status: Status, exit: u8) -> Self {
-        Self { order_ref, status, hint_code: None, completion_data: None, error: None, message: None, note: None, exit }
+        Self {
+            order_ref,
+            status,
+            hint_code: None,
+            completion_data: None,
+            error: None,
+            verification: None,
+            message: None,
+            note: None,
+            exit,
+        }
     }
 
     /// An error, before or while running the order `order_ref`.
@@ -250,6 +263,9 @@ impl Report {
             if let Some(risk) = &data.risk {
                 field("risk", risk.as_str());
             }
+        }
+        if let Some(verification) = &self.verification {
+            field("signature", &verification.summary());
         }
         if let Some(order_ref) = &self.order_ref {
             field("order", order_ref);

@@ -28,6 +28,7 @@ pub(crate) async fn run(command: Command) -> u8 {
         Command::Cancel(args) => cancel(args).await,
         Command::Qr(args) => qr(&args),
         Command::Web(args) => crate::web::web(args).await,
+        Command::Verify(args) => crate::verify::run(&args),
         Command::Sim(args) => match args.run().await {
             Ok(()) => EXIT_OK,
             Err(e) => {
@@ -71,7 +72,11 @@ async fn cancel(args: OrderRefArgs) -> u8 {
 /// auth, sign, payment, phone-auth, phone-sign: starts the order and drives it to its end.
 async fn order(start: Start) -> u8 {
     let report = match connect(&start.server, Embedded::Allowed).await {
-        Ok(server) => drive(&server, &start).await,
+        Ok(server) => {
+            let mut report = drive(&server, &start).await;
+            crate::verify::check_order(&mut report, &start, &server);
+            report
+        }
         Err(failure) => Report::error(None, failure),
     };
     report.print(&start.output)

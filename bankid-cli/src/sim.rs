@@ -60,6 +60,11 @@ impl EmbeddedSim {
         Ok(Self { sim, phone })
     }
 
+    /// The root of the simulator's signature hierarchy (PEM), to verify its completion signatures.
+    pub(crate) fn signature_root_pem(&self) -> &str {
+        self.sim.pki().signature_root_pem()
+    }
+
     /// A configuration trusting the simulator's CA with its first client identity.
     pub(crate) fn config(&self) -> Result<Config, Failure> {
         let unusable = |e: bankid_core::IdentityError| Failure::new(format!("embedded simulator's TLS material: {e}"));

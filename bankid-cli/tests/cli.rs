@@ -227,9 +227,15 @@ struct Sim {
 
 impl Sim {
     fn start(name: &str) -> Self {
+        Self::with(name, &[])
+    }
+
+    /// `bankid sim` with extra flags (faults).
+    fn with(name: &str, flags: &[&str]) -> Self {
         let dir = test_dir(name);
         let mut child = bankid(&["sim", "--listen", "127.0.0.1:0", "--auto-approve", "0.2", "--out"])
             .arg(&dir)
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -300,6 +306,26 @@ fn sim_auth_collect_and_cancel_against_a_separate_simulator() {
     let error = &json(&run)["error"];
     assert_eq!(error["errorCode"], "invalidParameters");
     assert!(run.stderr.starts_with("error: BankID answered invalidParameters (HTTP 400)"), "{}", run.stderr);
+}
+
+/// A server that answers a collect with another order's reference and person: never printed as
+/// this order's result, exit 2 with a line that says so (auth and collect alike).
+#[test]
+fn an_answer_about_another_order_exits_2() {
+    let sim = Sim::with("foreign", &["--foreign-order-ref"]);
+    let pem = sim.pem_flags();
+    let pem: Vec<&str> = pem.iter().map(String::as_str).collect();
+    let run = exec(bankid(&["auth", "--json"]).args(&pem));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let result = json(&run);
+    assert!(result.get("completionData").is_none(), "{result}");
+    let message = result["error"]["message"].as_str().unwrap();
+    assert!(message.contains("another order"), "{message}");
+    assert!(!run.stdout.contains(NAME) && !run.stderr.contains(NAME));
+
+    let run = exec(bankid(&["collect", "131daac9-16c6-4618-beb0-365768f37288"]).args(&pem));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("another order"), "{}", run.stderr);
 }
 
 #[cfg(unix)]

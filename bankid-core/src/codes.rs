@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+/// The path prefix of every endpoint of the RP API v6.
+pub const API_PREFIX: &str = "/rp/v6.0/";
+
 /// Declares an enum of BankID string codes with a wire name per variant.
 ///
 /// With `open`, the enum gets an `Unknown(String)` variant that keeps any value the server sends
@@ -109,11 +112,11 @@ macro_rules! wire_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = crate::error::InvalidInput;
+            type Err = crate::input::InvalidInput;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 $( if s == $wire { return Ok(Self::$variant); } )+
-                Err(crate::error::InvalidInput::new(
+                Err(crate::input::InvalidInput::new(
                     stringify!($name),
                     format!("unknown value {s:?}, expected one of: {}", [$($wire),+].join(", ")),
                 ))
@@ -381,7 +384,7 @@ impl Endpoint {
     /// The full path of the endpoint, e.g. `/rp/v6.0/phone/auth`.
     #[must_use]
     pub fn path(self) -> String {
-        format!("{}{}", crate::config::API_PREFIX, self.name())
+        format!("{API_PREFIX}{}", self.name())
     }
 
     /// Whether the endpoint only reads state, so that a request that may or may not have

@@ -3,12 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::codes::API_PREFIX;
 use crate::codes::Endpoint;
 use crate::error::{Error, InvalidInput};
 use crate::tls::{Identity, Roots};
-
-/// The path prefix of every endpoint of the RP API v6.
-pub const API_PREFIX: &str = "/rp/v6.0/";
 
 /// The production server.
 pub const PRODUCTION_URL: &str = "https://appapi2.bankid.com";
@@ -23,6 +21,11 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// completed sign order's `signature` carries the RP's `userVisibleData` (up to 40 000 base64
 /// characters) and `userNonVisibleData` (up to 200 000), so 1 MiB leaves ample room.
 pub const MAX_RESPONSE_BODY: usize = 1 << 20;
+
+/// How many connections to BankID a client keeps open at most, by default
+/// ([`Config::with_max_connections`]). BankID answers in milliseconds, so 32 connections carry
+/// thousands of concurrent orders.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 32;
 
 /// The `User-Agent` header of every request: this crate and its version.
 pub const USER_AGENT: &str = concat!("bankid-rs/", env!("CARGO_PKG_VERSION"));
@@ -59,6 +62,7 @@ pub struct Config {
     roots: Roots,
     identity: Option<Identity>,
     request_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Config {
@@ -85,7 +89,14 @@ impl Config {
     }
 
     fn new(environment: Environment, base_url: String, roots: Roots, identity: Option<Identity>) -> Self {
-        Self { environment, base_url, roots, identity, request_timeout: DEFAULT_REQUEST_TIMEOUT }
+        Self {
+            environment,
+            base_url,
+            roots,
+            identity,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
     }
 
     /// Uses `identity` as the client certificate.
@@ -114,6 +125,22 @@ impl Config {
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
+    }
+
+    /// Sets how many connections a client keeps open at most ([`DEFAULT_MAX_CONNECTIONS`];
+    /// at least 1). Requests beyond it wait for a connection; the async clients enforce it,
+    /// the blocking one keeps at most this many idle connections (its concurrency is the
+    /// caller's threads).
+    #[must_use]
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How many connections a client keeps open at most.
+    #[must_use]
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// The environment.
@@ -171,6 +198,7 @@ impl fmt::Debug for Config {
             .field("roots", &self.roots.certificates().len())
             .field("identity", &self.identity.as_ref().map(|_| "[redacted]"))
             .field("request_timeout", &self.request_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }

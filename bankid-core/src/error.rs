@@ -10,6 +10,7 @@ use std::fmt;
 use http::StatusCode;
 
 use crate::codes::{Endpoint, ErrorCode};
+pub use crate::input::InvalidInput;
 use crate::messages::Rfa;
 use crate::tls::IdentityError;
 
@@ -57,6 +58,8 @@ impl Error {
     pub fn is_retryable(&self, endpoint: Endpoint) -> bool {
         match self {
             Self::Api(api) => api.code == ErrorCode::Maintenance,
+            // The same oversized answer would come again.
+            Self::Transport(error) if error.kind() == TransportErrorKind::BodyTooLarge => false,
             Self::Transport(_) => endpoint.is_idempotent_read(),
             Self::UnexpectedResponse(_) | Self::InvalidInput(_) | Self::Identity(_) => false,
         }
@@ -114,6 +117,8 @@ pub enum UnexpectedKind {
     EmptyBody,
     /// A body that is not the JSON document the endpoint answers with.
     Body(String),
+    /// A well-formed answer about another order than the one asked about.
+    ForeignOrder,
 }
 
 /// A response that is not what BankID sends; keeps the status and a bounded excerpt of the body.
@@ -137,6 +142,7 @@ fn describe(kind: &UnexpectedKind) -> String {
         UnexpectedKind::ContentType => "content type is not application/json".to_owned(),
         UnexpectedKind::EmptyBody => "empty body".to_owned(),
         UnexpectedKind::Body(why) => format!("malformed body: {why}"),
+        UnexpectedKind::ForeignOrder => "the answer is about another order".to_owned(),
     }
 }
 
@@ -152,24 +158,6 @@ impl fmt::Debug for UnexpectedResponse {
     }
 }
 
-/// Input rejected before anything was sent, naming the field.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-#[error("invalid {field}: {reason}")]
-pub struct InvalidInput {
-    /// The field, as BankID names it (e.g. `requirement.personalNumber`).
-    pub field: &'static str,
-    /// Why it was rejected. Never contains the rejected value when that may be personal data.
-    pub reason: String,
-}
-
-impl InvalidInput {
-    /// A rejection of `field` for `reason`.
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self { field, reason: reason.into() }
-    }
-}
-
 /// The kind of a [`TransportError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -182,7 +170,8 @@ pub enum TransportErrorKind {
     Tls,
     /// The connection broke while sending or receiving.
     Io,
-    /// The response body was larger than the transport's cap.
+    /// The response body was larger than [`MAX_RESPONSE_BODY`](crate::MAX_RESPONSE_BODY).
+    /// Never retried: the same answer would come again.
     BodyTooLarge,
     /// The transport could not build or send the request for another reason.
     Other,
@@ -231,7 +220,9 @@ impl fmt::Display for TransportErrorKind {
             Self::Connect => "connection failed",
             Self::Tls => "tls failure",
             Self::Io => "i/o failure",
-            Self::BodyTooLarge => "response body too large",
+            Self::BodyTooLarge => {
+                return write!(f, "response body larger than the {}-byte limit", crate::config::MAX_RESPONSE_BODY);
+            }
             Self::Other => "transport failure",
         })
     }

@@ -36,7 +36,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::codes::{DeviceKind, ErrorCode, FailedHintCode, PendingHintCode, StartMode};
-use crate::error::InvalidInput;
+use crate::input::InvalidInput;
 
 /// The language of a user message.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -1,36 +1,74 @@
 //! The order state machine: when to collect, when the QR code changes, what to retry, when to
-//! give up. It never reads the clock and never does I/O: time comes in as arguments, requests go
-//! out as values, responses come back in.
+//! give up. It never reads the clock and never does I/O: time comes in as an argument, requests
+//! go out as values, responses come back in, each tagged with the [`RequestId`] of the request
+//! it answers.
 //!
 //! The lifecycle is drawn in the [crate docs](crate#the-order-lifecycle).
 //!
-//! The driver loop every transport runs:
+//! # The driving contract
+//!
+//! An [`Order`] has one entry for what happens to it and one exit for what it wants, in the
+//! style of quinn-proto and str0m:
+//!
+//! - [`Order::handle_input`] takes an [`Input`]: the response to a request, or the transport's
+//!   failure to get one, tagged with the request's [`RequestId`]. An input for a request that is
+//!   not awaited (answered already, abandoned by [`Order::cancel`] or by the deadline, or handed
+//!   out by another order) is refused with an [`InputError`] and changes nothing.
+//! - [`Order::poll_output`] returns the next [`Output`]: an [`Event`] to show, a request to
+//!   [`Send`](Output::Send), the instant to [`Wait`](Output::Wait) until, or
+//!   [`Done`](Output::Done) after the final event. Everything due at `now` comes out when the
+//!   driver calls at `now`: each QR code at its own second, even while a request is in flight.
+//!
+//! A driver calls `poll_output` until it says `Wait` or `Done`, sends what it is asked to send,
+//! and sleeps until the `Wait` instant **or** until a response arrives, whichever comes first:
 //!
 //! ```text
 //! loop {
-//!     while let Some(event) = order.poll_event() { /* show QR, progress, result */ }
-//!     if order.is_finished() { break }
-//!     if let Some(request) = order.poll_request(now) {
-//!         match send(request.to_http(&config)?) {
-//!             Ok(response) => order.handle_response(now, response),
-//!             Err(transport_error) => order.handle_transport_error(now, transport_error),
+//!     match order.poll_output(now, &config) {
+//!         Output::Event(event) => show(event),                        // call order.cancel() to stop
+//!         Output::Send { id, request, .. } => start_sending(id, request), // its result comes back tagged with id
+//!         Output::Wait(until) => {
+//!             // sleep until `until` or until a response arrives, whichever is first:
+//!             if let Some((id, result)) = next_result_before(until) {
+//!                 order.handle_input(now(), Input::from_result(id, result))?;
+//!             }
 //!         }
-//!     } else if let Some(deadline) = order.poll_timeout() {
-//!         sleep_until(deadline);
+//!         Output::Done => break,
 //!     }
 //!     now = Instant::now();
 //! }
 //! ```
+//!
+//! At most one request is in flight at a time. A collect in flight may be abandoned
+//! (`abandonable: true`): after [`Order::cancel`] or the deadline the order sends its cancel
+//! request without waiting for it. A cancel is never abandoned. A request whose result has not
+//! been handed in within the configured request timeout plus [`RESPONSE_GRACE`] counts as timed
+//! out, so a driver that loses a request does not stall the order.
+//!
+//! # Rules the order keeps
+//! - Collect every [`OrderOptions::collect_interval`] (2 s), never twice within 1 s, never
+//!   after `complete` or `failed`, never after the order ended.
+//! - A new QR code every whole second since the start response arrived, while the order is
+//!   `outstandingTransaction` in QR mode.
+//! - `maintenance` is retried with bounded exponential backoff, a transport failure of collect
+//!   (a read) a bounded number of times; `internalError`, `requestTimeout`, every 4xx, an
+//!   unexpected response and a body over the size cap are not retried.
+//! - A collect answer that names another order is an error ([`UnexpectedKind::ForeignOrder`]),
+//!   never an event about that other order.
+//! - The deadline ([`OrderOptions::deadline`]) cancels the order at BankID.
+//!
+//! [`UnexpectedKind::ForeignOrder`]: crate::UnexpectedKind::ForeignOrder
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{DeviceKind, Endpoint, FailedHintCode, PendingHintCode, StartMode};
 use crate::config::Config;
-use crate::error::{Error, TransportError};
+use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::messages::Rfa;
 use crate::qr::QrGenerator;
 use crate::request::{CancelRequest, CollectRequest, Operation};
@@ -44,6 +82,10 @@ macro_rules! trace_event {
         tracing::debug!(target: "bankid_core::order", $($arg)*);
     };
 }
+
+/// How long past the configured request timeout an [`Order`] waits for the result of a request
+/// before it counts the request as timed out.
+pub const RESPONSE_GRACE: Duration = Duration::from_secs(1);
 
 /// How an [`Order`] paces itself and when it gives up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,12 +158,13 @@ impl OrderOptions {
     }
 }
 
-/// What a started order needs to be resumed, possibly in another process: serialise it into
-/// the user's session and [`Order::resume`] it later.
+/// What a started order needs to be resumed, possibly in another process or on another server
+/// instance: keep it server-side (or sealed) in the user's session and [`Order::resume`] it
+/// later. It holds the QR secret: never send it to a browser in clear.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
-pub struct OrderStart {
+pub struct OrderState {
     /// The order reference.
     pub order_ref: String,
     /// How the order was started.
@@ -129,25 +172,52 @@ pub struct OrderStart {
     /// The autostart token (not for phone orders).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_start_token: Option<String>,
-    /// The QR start token (not for phone orders).
+    /// The QR start token (QR mode only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr_start_token: Option<String>,
-    /// The QR start secret (not for phone orders). Keep it server-side.
+    /// The QR start secret (QR mode only). Keep it server-side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr_start_secret: Option<String>,
     /// When the start response arrived (wall clock).
     pub started_at: SystemTime,
+    /// When the latest collect was sent (wall clock), if one was: a resumed order keeps the
+    /// collect cadence across processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_collect_at: Option<SystemTime>,
+    /// The latest pending hint code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint_code: Option<PendingHintCode>,
 }
 
-impl fmt::Debug for OrderStart {
+impl OrderState {
+    /// The state of an auth, sign or payment order whose start `response` arrived at `wall_now`.
+    #[must_use]
+    pub fn new(response: &OrderResponse, mode: StartMode, wall_now: SystemTime) -> Self {
+        let qr = mode == StartMode::Qr;
+        Self {
+            order_ref: response.order_ref.clone(),
+            mode,
+            auto_start_token: Some(response.auto_start_token.clone()),
+            qr_start_token: qr.then(|| response.qr_start_token.clone()),
+            qr_start_secret: qr.then(|| response.qr_start_secret.clone()),
+            started_at: wall_now,
+            last_collect_at: None,
+            hint_code: None,
+        }
+    }
+}
+
+impl fmt::Debug for OrderState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OrderStart")
+        f.debug_struct("OrderState")
             .field("order_ref", &self.order_ref)
             .field("mode", &self.mode)
             .field("auto_start_token", &self.auto_start_token.as_ref().map(|_| "[redacted]"))
             .field("qr_start_token", &self.qr_start_token)
             .field("qr_start_secret", &self.qr_start_secret.as_ref().map(|_| "[redacted]"))
             .field("started_at", &self.started_at)
+            .field("last_collect_at", &self.last_collect_at)
+            .field("hint_code", &self.hint_code)
             .finish()
     }
 }
@@ -162,7 +232,7 @@ pub enum CancelReason {
     Deadline,
 }
 
-/// What happened to an order; drain them with [`Order::poll_event`].
+/// What happened to an order; [`Order::poll_output`] hands them out.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event {
@@ -214,55 +284,85 @@ impl Event {
     }
 }
 
-/// What a driver must do next; see [`Order::drive`].
+/// Names one request an [`Order`] handed out, so that its result finds its way back; see
+/// [`Input`]. Unique across every order of the process.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId {
+    order: u64,
+    seq: u64,
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestId({}.{})", self.order, self.seq)
+    }
+}
+
+/// What a driver hands in to [`Order::handle_input`].
 #[derive(Debug)]
-pub enum Action {
-    /// Hand this event to the caller; the order goes on.
+pub enum Input {
+    /// The response to request `id`, whatever its status (its body capped at
+    /// [`MAX_RESPONSE_BODY`](crate::MAX_RESPONSE_BODY) bytes by the transport).
+    Response(RequestId, http::Response<Vec<u8>>),
+    /// Request `id` got no response: the transport failed.
+    Failure(RequestId, TransportError),
+}
+
+impl Input {
+    /// The input for the result of request `id`.
+    #[must_use]
+    pub fn from_result(id: RequestId, result: Result<http::Response<Vec<u8>>, TransportError>) -> Self {
+        match result {
+            Ok(response) => Self::Response(id, response),
+            Err(error) => Self::Failure(id, error),
+        }
+    }
+
+    /// The request this input answers.
+    #[must_use]
+    pub fn id(&self) -> RequestId {
+        match self {
+            Self::Response(id, _) | Self::Failure(id, _) => *id,
+        }
+    }
+}
+
+/// Why [`Order::handle_input`] refused an input. The order is unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The input answers a request another order handed out.
+    #[error("{0:?} was handed out by another order")]
+    Foreign(RequestId),
+    /// The input answers a request of this order that is no longer awaited: answered already,
+    /// abandoned (after a cancel or the deadline), timed out, or the order has ended.
+    #[error("{0:?} is no longer awaited by this order")]
+    Stale(RequestId),
+}
+
+/// What an [`Order`] wants next; see the [module docs](self).
+#[derive(Debug)]
+pub enum Output {
+    /// Hand this event to the caller. When it [is final](Event::is_final), the next output is
+    /// [`Output::Done`].
     Event(Event),
-    /// Send this request and hand the result to [`Order::handle_result`].
+    /// Send this request and hand its result to [`Order::handle_input`] tagged with `id`.
     Send {
+        /// The request's id.
+        id: RequestId,
         /// The request.
         request: http::Request<Vec<u8>>,
-        /// Its endpoint. A collect may be abandoned (after [`Order::cancel`]); a cancel may not.
+        /// Its endpoint.
         endpoint: Endpoint,
+        /// Whether the driver may drop the request unanswered when the caller stops the order
+        /// (a collect), or must see it through (a cancel).
+        abandonable: bool,
     },
-    /// Nothing to do before this instant (or before the caller cancels).
-    Sleep(Instant),
-    /// The final event: the order is over. Later calls return
-    /// [`Event::Error`] with [`Error::InvalidInput`] for the field `order`.
-    Done(Event),
-}
-
-/// The next request an [`Order`] wants sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OrderRequest {
-    /// Collect the order.
-    Collect(CollectRequest),
-    /// Cancel the order.
-    Cancel(CancelRequest),
-}
-
-impl OrderRequest {
-    /// The endpoint.
-    #[must_use]
-    pub fn endpoint(&self) -> Endpoint {
-        match self {
-            Self::Collect(_) => Endpoint::Collect,
-            Self::Cancel(_) => Endpoint::Cancel,
-        }
-    }
-
-    /// Builds the HTTP request.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] when the order reference is unusable.
-    pub fn to_http(&self, config: &Config) -> Result<http::Request<Vec<u8>>, Error> {
-        match self {
-            Self::Collect(request) => request.to_http(config),
-            Self::Cancel(request) => request.to_http(config),
-        }
-    }
+    /// Nothing is due before this instant. Call [`Order::poll_output`] again then, or earlier
+    /// when a response arrives (hand it in first).
+    Wait(Instant),
+    /// The order has ended and its final event was handed out.
+    Done,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,17 +372,26 @@ enum Phase {
     Finished,
 }
 
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    id: RequestId,
+    endpoint: Endpoint,
+    sent: Instant,
+    expires: Instant,
+}
+
 /// A started order, driven to its end by a transport; see the [module docs](self).
 pub struct Order {
     order_ref: String,
+    tag: u64,
+    next_seq: u64,
     mode: StartMode,
     auto_start_token: Option<String>,
     qr: Option<(QrGenerator, String)>,
     started: Instant,
     options: OrderOptions,
     phase: Phase,
-    /// The endpoint and send time of the request awaiting its response.
-    in_flight: Option<(Endpoint, Instant)>,
+    in_flight: Option<InFlight>,
     last_collect_sent: Option<Instant>,
     next_collect: Instant,
     last_hint: Option<PendingHintCode>,
@@ -292,6 +401,9 @@ pub struct Order {
     latest_now: Instant,
     events: VecDeque<Event>,
 }
+
+/// Tells orders apart, so that a result handed to the wrong order is refused.
+static NEXT_ORDER_TAG: AtomicU64 = AtomicU64::new(1);
 
 impl Order {
     /// An auth, sign or payment order whose start `response` arrived at `now`, shown to the
@@ -316,17 +428,25 @@ impl Order {
         Self::build(response.order_ref.clone(), StartMode::Phone, None, None, now, now, options)
     }
 
-    /// Resumes an order from its [`OrderStart`]; `now` and `wall_now` are the same moment on
-    /// the monotonic and the wall clock.
+    /// Resumes an order from its [`OrderState`]; `now` and `wall_now` are the same moment on
+    /// the monotonic and the wall clock. The collect cadence carries over: the next collect is
+    /// due one interval after `last_collect_at`, and never within 1 s of it.
     #[must_use]
-    pub fn resume(start: OrderStart, now: Instant, wall_now: SystemTime, options: OrderOptions) -> Self {
-        let age = wall_now.duration_since(start.started_at).unwrap_or(Duration::ZERO);
-        let started = now.checked_sub(age).unwrap_or(now);
-        let qr = match (start.mode, &start.qr_start_token, &start.qr_start_secret) {
+    pub fn resume(state: OrderState, now: Instant, wall_now: SystemTime, options: OrderOptions) -> Self {
+        let to_instant = |at: SystemTime| now.checked_sub(wall_now.duration_since(at).unwrap_or(Duration::ZERO));
+        let started = to_instant(state.started_at).unwrap_or(now);
+        let qr = match (state.mode, &state.qr_start_token, &state.qr_start_secret) {
             (StartMode::Qr, Some(token), Some(secret)) => Some((token.as_str(), secret.as_str())),
             _ => None,
         };
-        Self::build(start.order_ref.clone(), start.mode, start.auto_start_token.clone(), qr, started, now, options)
+        let mut order =
+            Self::build(state.order_ref.clone(), state.mode, state.auto_start_token.clone(), qr, started, now, options);
+        if let Some(sent) = state.last_collect_at.map(|at| to_instant(at).unwrap_or(now)) {
+            order.last_collect_sent = Some(sent);
+            order.next_collect = sent + order.options.collect_interval;
+        }
+        order.last_hint = state.hint_code;
+        order
     }
 
     fn build(
@@ -340,8 +460,10 @@ impl Order {
     ) -> Self {
         let qr = qr.map(|(token, secret)| (QrGenerator::new(token, secret), secret.to_owned()));
         options.collect_interval = options.collect_interval.max(MIN_COLLECT_SPACING);
-        let mut order = Self {
+        Self {
             order_ref,
+            tag: NEXT_ORDER_TAG.fetch_add(1, Ordering::Relaxed),
+            next_seq: 0,
             mode,
             auto_start_token,
             qr,
@@ -357,23 +479,26 @@ impl Order {
             transport_retries: 0,
             latest_now: now,
             events: VecDeque::new(),
-        };
-        order.tick(now);
-        order
+        }
     }
 
     /// The state to resume this order from elsewhere; `now` and `wall_now` are the same moment
     /// on the monotonic and the wall clock.
     #[must_use]
-    pub fn start_state(&self, now: Instant, wall_now: SystemTime) -> OrderStart {
-        let age = now.saturating_duration_since(self.started);
-        OrderStart {
+    pub fn state(&self, now: Instant, wall_now: SystemTime) -> OrderState {
+        let to_wall = |at: Instant| {
+            let age = now.saturating_duration_since(at);
+            wall_now.checked_sub(age).unwrap_or(wall_now)
+        };
+        OrderState {
             order_ref: self.order_ref.clone(),
             mode: self.mode,
             auto_start_token: self.auto_start_token.clone(),
             qr_start_token: self.qr.as_ref().map(|(generator, _)| generator.token().to_owned()),
             qr_start_secret: self.qr.as_ref().map(|(_, secret)| secret.clone()),
-            started_at: wall_now.checked_sub(age).unwrap_or(wall_now),
+            started_at: to_wall(self.started),
+            last_collect_at: self.last_collect_sent.map(to_wall),
+            hint_code: self.last_hint.clone(),
         }
     }
 
@@ -409,174 +534,131 @@ impl Order {
         Some(generator.content_at(self.started, now))
     }
 
-    /// Whether the order has ended; drain [`Order::poll_event`] before dropping it.
+    /// Whether the order has ended. Its final event may still be waiting in
+    /// [`Order::poll_output`].
     #[must_use]
     pub fn is_finished(&self) -> bool {
         self.phase == Phase::Finished
     }
 
-    /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
-    }
-
-    /// Cancels the order: the next [`Order::poll_request`] yields the cancel request, and the
-    /// order ends with [`Event::Cancelled`] once its response (or failure) is handled. A
-    /// collect still awaiting its response is abandoned; do not hand its response in.
+    /// Cancels the order: the next [`Order::poll_output`] asks for the cancel request, and the
+    /// order ends with [`Event::Cancelled`] once its result is handed in. A collect in flight
+    /// is abandoned: its result, if it still arrives, is refused as stale.
     pub fn cancel(&mut self) {
         if self.phase == Phase::Collecting {
+            trace_event!(order_ref = %self.order_ref, "cancelled by the caller");
             self.phase = Phase::Cancelling(CancelReason::Caller);
             self.in_flight = None;
         }
     }
 
-    /// The request to send now, if any. Call it whenever time has passed; it also advances the
-    /// QR code and the deadline. At most one request is awaiting its response at a time.
-    pub fn poll_request(&mut self, now: Instant) -> Option<OrderRequest> {
+    /// What the order wants at `now`: the next event, a request to send, the instant to wait
+    /// until, or the end. Call it until it answers [`Output::Wait`] or [`Output::Done`];
+    /// `config` builds the requests (base URL, headers).
+    pub fn poll_output(&mut self, now: Instant, config: &Config) -> Output {
         self.tick(now);
-        if self.in_flight.is_some() {
-            return None;
+        if let Some(event) = self.events.pop_front() {
+            return Output::Event(event);
         }
-        match self.phase {
-            Phase::Finished => None,
-            Phase::Cancelling(_) => {
-                trace_event!(order_ref = %self.order_ref, endpoint = "cancel", "sending");
-                self.in_flight = Some((Endpoint::Cancel, now));
-                Some(OrderRequest::Cancel(CancelRequest::new(self.order_ref.clone())))
-            }
-            Phase::Collecting if now >= self.next_collect => {
-                trace_event!(order_ref = %self.order_ref, endpoint = "collect", "sending");
-                self.in_flight = Some((Endpoint::Collect, now));
-                self.last_collect_sent = Some(now);
-                Some(OrderRequest::Collect(CollectRequest::new(self.order_ref.clone())))
-            }
-            Phase::Collecting => None,
+        if let Some(content) = self.due_qr() {
+            return Output::Event(Event::QrChanged(content));
         }
+        let now = self.latest_now;
+        if self.in_flight.is_none() {
+            let endpoint = match self.phase {
+                Phase::Finished => return Output::Done,
+                Phase::Cancelling(_) => Some(Endpoint::Cancel),
+                Phase::Collecting => (now >= self.next_collect).then_some(Endpoint::Collect),
+            };
+            if let Some(endpoint) = endpoint {
+                return self.send(now, endpoint, config);
+            }
+        }
+        Output::Wait(self.next_timer())
     }
 
-    /// When [`Order::poll_request`] should be called next: the next collect, the next QR
-    /// change or the deadline; never earlier than the latest `now` seen. `None` once finished,
-    /// or while only the response to the cancel request in flight can move the order on.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let next = match self.phase {
-            Phase::Finished => return None,
-            Phase::Cancelling(_) if self.in_flight.is_none() => self.latest_now,
-            Phase::Cancelling(_) => return None,
-            Phase::Collecting => {
-                let mut next = self.started + self.options.deadline;
-                if self.in_flight.is_none() {
-                    next = next.min(self.next_collect);
-                }
-                if self.shows_qr() {
-                    let second = self.latest_now.saturating_duration_since(self.started).as_secs() + 1;
-                    next = next.min(self.started + Duration::from_secs(second));
-                }
-                next
-            }
+    /// Hands in the result of request `id`: its response, whatever its status, or the
+    /// transport's failure.
+    ///
+    /// # Errors
+    /// [`InputError`] when the order does not await that request (another order's, answered
+    /// already, abandoned, timed out, or the order has ended); the order is then unchanged.
+    pub fn handle_input(&mut self, now: Instant, input: Input) -> Result<(), InputError> {
+        let id = input.id();
+        if id.order != self.tag {
+            return Err(InputError::Foreign(id));
+        }
+        let in_flight = match self.in_flight {
+            Some(in_flight) if in_flight.id == id => in_flight,
+            _ => return Err(InputError::Stale(id)),
         };
-        Some(next.max(self.latest_now))
-    }
-
-    /// Hands in the response to the request [`Order::poll_request`] returned last, whatever
-    /// its status.
-    pub fn handle_response<B: AsRef<[u8]>>(&mut self, now: Instant, response: http::Response<B>) {
-        self.tick(now);
-        match self.in_flight.take() {
-            Some((Endpoint::Collect, sent)) => match CollectRequest::parse(response) {
-                Ok(collect) => self.on_collect(sent, collect.status),
-                Err(error) => self.on_collect_error(now, sent, error),
-            },
-            Some((_, _)) => {
-                let error = CancelRequest::parse(response).err();
+        self.in_flight = None;
+        self.latest_now = self.latest_now.max(now);
+        let now = self.latest_now;
+        match (in_flight.endpoint, input) {
+            (Endpoint::Collect, Input::Response(_, response)) => {
+                match CollectRequest::new(self.order_ref.as_str()).read_response(response) {
+                    Ok(collect) => self.on_collect(in_flight.sent, collect.status),
+                    Err(error) => self.on_collect_error(now, in_flight.sent, error),
+                }
+            }
+            (Endpoint::Collect, Input::Failure(_, error)) => self.on_collect_error(now, in_flight.sent, error.into()),
+            (_, Input::Response(_, response)) => {
+                let error = CancelRequest::new(self.order_ref.as_str()).read_response(response).err();
                 self.finish_cancel(error);
             }
+            (_, Input::Failure(_, error)) => self.finish_cancel(Some(error.into())),
+        }
+        self.tick(now);
+        Ok(())
+    }
+
+    fn send(&mut self, now: Instant, endpoint: Endpoint, config: &Config) -> Output {
+        let built = match endpoint {
+            Endpoint::Collect => CollectRequest::new(self.order_ref.as_str()).to_http(config),
+            _ => CancelRequest::new(self.order_ref.as_str()).to_http(config),
+        };
+        let request = match built {
+            Ok(request) => request,
+            Err(error) => {
+                self.finish(Event::Error(error));
+                return self.events.pop_front().map_or(Output::Done, Output::Event);
+            }
+        };
+        let id = RequestId { order: self.tag, seq: self.next_seq };
+        self.next_seq += 1;
+        trace_event!(order_ref = %self.order_ref, endpoint = endpoint.name(), "sending");
+        let expires = now + config.request_timeout() + RESPONSE_GRACE;
+        self.in_flight = Some(InFlight { id, endpoint, sent: now, expires });
+        if endpoint == Endpoint::Collect {
+            self.last_collect_sent = Some(now);
+        }
+        Output::Send { id, request, endpoint, abandonable: endpoint == Endpoint::Collect }
+    }
+
+    /// The next instant something is due: the next collect, the next QR code, the deadline, or
+    /// the expiry of the request in flight; never before the latest `now` seen.
+    fn next_timer(&self) -> Instant {
+        let mut next = match self.phase {
+            Phase::Collecting => self.started + self.options.deadline,
+            // Only reached with the cancel request in flight.
+            Phase::Cancelling(_) | Phase::Finished => self.latest_now + self.options.deadline,
+        };
+        match self.in_flight {
+            Some(in_flight) => next = next.min(in_flight.expires),
+            None if self.phase == Phase::Collecting => next = next.min(self.next_collect),
             None => {}
         }
-    }
-
-    /// One turn of a driver loop: the next event, request or sleep. This is the whole loop
-    /// of a transport:
-    ///
-    /// ```
-    /// # use std::time::Instant;
-    /// # use bankid_core::{Config, Event, TransportError, order::{Action, Order}};
-    /// # fn send(_: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-    /// #     Ok(http::Response::builder().status(200).header("content-type", "application/json")
-    /// #         .body(br#"{"orderRef":"o","status":"failed","hintCode":"userCancel"}"#.to_vec()).unwrap())
-    /// # }
-    /// # let start = serde_json::from_str(r#"{"orderRef":"o","autoStartToken":"a","qrStartToken":"q","qrStartSecret":"s"}"#).unwrap();
-    /// # let config = Config::test();
-    /// let mut order = Order::new(&start, bankid_core::StartMode::Qr, Instant::now());
-    /// let last = loop {
-    ///     match order.drive(Instant::now(), &config) {
-    ///         Action::Event(event) => println!("{event:?}"), // call order.cancel() to stop
-    ///         Action::Send { request, .. } => order.handle_result(Instant::now(), send(request)),
-    ///         Action::Sleep(until) => std::thread::sleep(until.saturating_duration_since(Instant::now())),
-    ///         Action::Done(event) => break event,
-    ///     }
-    /// };
-    /// assert!(matches!(last, Event::Failed { .. }));
-    /// ```
-    pub fn drive(&mut self, now: Instant, config: &Config) -> Action {
-        // Advance time first, so that a QR change or the deadline due now is handed out now.
-        self.tick(now);
-        if let Some(event) = self.poll_event() {
-            if event.is_final() {
-                return Action::Done(event);
-            }
-            return Action::Event(event);
+        if self.shows_qr() {
+            let second = self.latest_now.saturating_duration_since(self.started).as_secs() + 1;
+            next = next.min(self.started + Duration::from_secs(second));
         }
-        if let Some(request) = self.poll_request(now) {
-            let endpoint = request.endpoint();
-            match request.to_http(config) {
-                Ok(request) => return Action::Send { request, endpoint },
-                Err(error) => {
-                    self.finish(Event::Error(error));
-                    return self.drive(now, config);
-                }
-            }
-        }
-        match self.poll_timeout() {
-            Some(until) => Action::Sleep(until),
-            // Finished and drained: the final event was handed out already.
-            None if self.is_finished() => Action::Done(Event::Error(
-                crate::error::InvalidInput::new("order", "has already ended; its final event was returned").into(),
-            )),
-            // Only the response to the request in flight can move the order on; that request
-            // was abandoned by the driver without handing in a result.
-            None => {
-                self.handle_transport_error(now, TransportError::from_kind(crate::TransportErrorKind::Other));
-                self.drive(now, config)
-            }
-        }
-    }
-
-    /// Hands in the outcome of the request [`Order::poll_request`] (or [`Order::drive`])
-    /// returned last: the response, whatever its status, or the transport's failure.
-    pub fn handle_result<B: AsRef<[u8]>>(&mut self, now: Instant, result: Result<http::Response<B>, TransportError>) {
-        match result {
-            Ok(response) => self.handle_response(now, response),
-            Err(error) => self.handle_transport_error(now, error),
-        }
-    }
-
-    /// Hands in the failure of the request [`Order::poll_request`] returned last.
-    pub fn handle_transport_error(&mut self, now: Instant, error: TransportError) {
-        self.tick(now);
-        match self.in_flight.take() {
-            Some((Endpoint::Collect, sent)) => self.on_collect_error(now, sent, error.into()),
-            Some((_, _)) => self.finish_cancel(Some(error.into())),
-            None => {}
-        }
+        next.max(self.latest_now)
     }
 
     fn on_collect(&mut self, sent: Instant, status: CollectStatus) {
         self.maintenance_retries = 0;
         self.transport_retries = 0;
-        if self.phase != Phase::Collecting {
-            return;
-        }
         let hint_code = match status {
             CollectStatus::Pending { hint_code } => hint_code,
             CollectStatus::Unknown { status, hint_code } => PendingHintCode::Unknown(hint_code.unwrap_or(status)),
@@ -596,9 +678,6 @@ impl Order {
     }
 
     fn on_collect_error(&mut self, now: Instant, sent: Instant, error: Error) {
-        if self.phase != Phase::Collecting {
-            return;
-        }
         let (count, max) = match &error {
             Error::Transport(_) => (&mut self.transport_retries, self.options.max_transport_retries),
             _ => (&mut self.maintenance_retries, self.options.max_maintenance_retries),
@@ -650,23 +729,34 @@ impl Order {
             && matches!(self.last_hint, None | Some(PendingHintCode::OutstandingTransaction))
     }
 
-    /// Advances time: the deadline and the QR code.
+    /// Advances time: the expiry of the request in flight and the deadline.
     fn tick(&mut self, now: Instant) {
         self.latest_now = self.latest_now.max(now);
         let now = self.latest_now;
+        if let Some(in_flight) = self.in_flight.filter(|in_flight| now >= in_flight.expires) {
+            self.in_flight = None;
+            let error = TransportError::from_kind(TransportErrorKind::Timeout);
+            match in_flight.endpoint {
+                Endpoint::Collect => self.on_collect_error(now, in_flight.sent, error.into()),
+                _ => self.finish_cancel(Some(error.into())),
+            }
+        }
         if self.phase == Phase::Collecting && now >= self.started + self.options.deadline {
+            trace_event!(order_ref = %self.order_ref, "deadline passed");
             self.phase = Phase::Cancelling(CancelReason::Deadline);
             self.in_flight = None;
         }
-        if self.shows_qr() {
-            let second = now.saturating_duration_since(self.started).as_secs();
-            if self.last_qr_second != Some(second) {
-                self.last_qr_second = Some(second);
-                if let Some(content) = self.qr_content(now) {
-                    self.events.push_back(Event::QrChanged(content));
-                }
-            }
+    }
+
+    /// The QR code of the current second, when it has not been handed out yet. Made when asked
+    /// for, never queued, so that it cannot come out in a later second.
+    fn due_qr(&mut self) -> Option<String> {
+        let second = self.latest_now.saturating_duration_since(self.started).as_secs();
+        if !self.shows_qr() || self.last_qr_second == Some(second) {
+            return None;
         }
+        self.last_qr_second = Some(second);
+        self.qr_content(self.latest_now)
     }
 }
 
@@ -677,7 +767,7 @@ impl fmt::Debug for Order {
             .field("mode", &self.mode)
             .field("phase", &self.phase)
             .field("hint_code", &self.last_hint)
-            .field("in_flight", &self.in_flight.map(|(endpoint, _)| endpoint))
+            .field("in_flight", &self.in_flight.map(|in_flight| (in_flight.id, in_flight.endpoint)))
             .finish_non_exhaustive()
     }
 }

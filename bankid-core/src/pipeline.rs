@@ -2,8 +2,12 @@
 
 use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, StatusCode};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::codes::{Endpoint, ErrorCode};
 use crate::config::{self, Config};
@@ -46,9 +50,8 @@ pub(crate) fn parse_json<T: DeserializeOwned, B: AsRef<[u8]>>(
 ) -> Result<T, Error> {
     let body = response.body().as_ref();
     let status = response.status();
-    let content_type = response.headers().get(CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let unexpected =
-        |kind| UnexpectedResponse { kind, status, content_type: content_type.clone(), excerpt: excerpt(body) };
+    let content_type = response.headers().get(CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()));
+    let unexpected = |kind| unexpected(response, kind);
 
     if status != StatusCode::OK {
         return Err(api_error(status, body).map_or_else(|| unexpected(UnexpectedKind::Status).into(), Error::Api));
@@ -63,7 +66,76 @@ pub(crate) fn parse_json<T: DeserializeOwned, B: AsRef<[u8]>>(
     if !content_type.as_deref().is_some_and(is_json) {
         return Err(unexpected(UnexpectedKind::ContentType).into());
     }
-    serde_json::from_slice(body).map_err(|e| unexpected(UnexpectedKind::Body(e.to_string())).into())
+    serde_json::from_slice::<Object<T>>(body)
+        .map(|object| object.0)
+        .map_err(|e| unexpected(UnexpectedKind::Body(e.to_string())).into())
+}
+
+/// The [`UnexpectedResponse`] of `kind` for `response`, with its status, content type and an
+/// excerpt of its body.
+pub(crate) fn unexpected<B: AsRef<[u8]>>(response: &http::Response<B>, kind: UnexpectedKind) -> UnexpectedResponse {
+    UnexpectedResponse {
+        kind,
+        status: response.status(),
+        content_type: response.headers().get(CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        excerpt: excerpt(response.body().as_ref()),
+    }
+}
+
+/// `T` read from a JSON object and nothing else: serde's derived structs also accept an array
+/// of their fields in order, which BankID never sends.
+pub(crate) struct Object<T>(pub(crate) T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(PhantomData)).map(Object)
+    }
+}
+
+/// `deserialize_with` for a field that must be a JSON object.
+pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<T, D::Error> {
+    Object::deserialize(deserializer).map(|object| object.0)
+}
+
+/// `deserialize_with` for an optional field that must be a JSON object (or `null`).
+pub(crate) fn optional_object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<Object<T>>::deserialize(deserializer).map(|object| object.map(|object| object.0))
+}
+
+/// The longest order reference or token accepted from BankID (they are UUIDs, 36 characters).
+pub const MAX_REFERENCE_LEN: usize = 128;
+
+/// `deserialize_with` for an order reference or a token: 1 to [`MAX_REFERENCE_LEN`] ASCII
+/// letters, digits, `-` and `_`. Anything else would end up in a QR code, a launch URL or the
+/// next request's body.
+pub(crate) fn reference<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if value.is_empty() || value.len() > MAX_REFERENCE_LEN {
+        return Err(D::Error::custom(format_args!(
+            "a reference or token of 1 to {MAX_REFERENCE_LEN} characters, got {}",
+            value.len()
+        )));
+    }
+    if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(D::Error::custom("a reference or token with a character other than A-Z, a-z, 0-9, - and _"));
+    }
+    Ok(value)
 }
 
 /// The API error of a non-200 response: from its JSON body, or else from its status.

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{FailedHintCode, PendingHintCode, Risk};
+use crate::pipeline::{object, optional_object, reference};
 
 /// The answer to auth, sign and payment.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,12 +19,16 @@ use crate::codes::{FailedHintCode, PendingHintCode, Risk};
 #[non_exhaustive]
 pub struct OrderResponse {
     /// The reference to collect or cancel the order with.
+    #[serde(deserialize_with = "reference")]
     pub order_ref: String,
     /// Launches the app on the same device (see [`crate::launch`]). Keep it away from logs.
+    #[serde(deserialize_with = "reference")]
     pub auto_start_token: String,
     /// The public part of the animated QR code.
+    #[serde(deserialize_with = "reference")]
     pub qr_start_token: String,
     /// The secret of the animated QR code: keep it on your server, never send it to a browser.
+    #[serde(deserialize_with = "reference")]
     pub qr_start_secret: String,
 }
 
@@ -44,11 +49,13 @@ impl fmt::Debug for OrderResponse {
 #[non_exhaustive]
 pub struct PhoneOrderResponse {
     /// The reference to collect or cancel the order with.
+    #[serde(deserialize_with = "reference")]
     pub order_ref: String,
 }
 
-/// The answer to cancel (`{}`).
+/// The answer to cancel: `{}` (or an empty body), nothing else.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CancelResponse {}
 
@@ -92,9 +99,11 @@ pub struct CollectResponse {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CollectWire {
+    #[serde(deserialize_with = "reference")]
     order_ref: String,
     status: String,
     hint_code: Option<String>,
+    #[serde(default, deserialize_with = "optional_object")]
     completion_data: Option<Box<CompletionData>>,
 }
 
@@ -124,13 +133,15 @@ impl TryFrom<CollectWire> for CollectResponse {
 #[non_exhaustive]
 pub struct CompletionData {
     /// Who identified or signed.
+    #[serde(deserialize_with = "object")]
     pub user: User,
     /// The device they used.
+    #[serde(deserialize_with = "object")]
     pub device: Device,
     /// The date the BankID was issued, exactly as sent (it arrives as e.g. `2023-11-29Z`).
     pub bank_id_issue_date: String,
     /// The result of a step-up (MRTD) check, when one was required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_object")]
     pub step_up: Option<StepUp>,
     /// The base64 XML signature (XML-DSig, spec §9).
     pub signature: String,

@@ -324,6 +324,29 @@ impl Identity {
         &self.key
     }
 
+    /// The private key as PEM (`PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`), for
+    /// HTTP clients that take keys only in that form (ureq 3). Keep it in memory only.
+    ///
+    /// # Errors
+    /// [`IdentityError::UnsupportedKey`] for a key type rustls does not name.
+    pub fn private_key_pem(&self) -> Result<String, IdentityError> {
+        use base64::Engine as _;
+        let label = match &self.key {
+            PrivateKeyDer::Pkcs8(_) => "PRIVATE KEY",
+            PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+            PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+            _ => return Err(IdentityError::UnsupportedKey("unknown private key type".to_owned())),
+        };
+        let base64 = base64::engine::general_purpose::STANDARD.encode(self.key.secret_der());
+        let mut pem = format!("-----BEGIN {label}-----\n");
+        for line in base64.as_bytes().chunks(64) {
+            pem.extend(line.iter().map(|&b| char::from(b)));
+            pem.push('\n');
+        }
+        pem.push_str(&format!("-----END {label}-----\n"));
+        Ok(pem)
+    }
+
     /// The leaf certificate's `notAfter`, in seconds since the Unix epoch.
     pub fn not_after_unix(&self) -> i64 {
         self.not_after

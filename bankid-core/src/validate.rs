@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::error::InvalidInput;
+use crate::input::InvalidInput;
 
 /// Checks a Swedish personal identity number (personnummer) or coordination number
 /// (samordningsnummer, day + 60) in the 12-digit form `YYYYMMDDNNNC` that BankID requires:
@@ -48,7 +48,7 @@ pub fn personal_number(field: &'static str, pnr: &str) -> Result<(), InvalidInpu
             }
         })
         .sum();
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err(InvalidInput::new(field, "has an invalid check digit"));
     }
     Ok(())
@@ -57,7 +57,7 @@ pub fn personal_number(field: &'static str, pnr: &str) -> Result<(), InvalidInpu
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
         2 => 28,
         _ => 31,
     }

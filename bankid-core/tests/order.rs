@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use bankid_core::{
-    CancelReason, Config, DeviceKind, Error, ErrorCode, Event, FailedHintCode, Order, OrderOptions, OrderRequest,
-    OrderResponse, PendingHintCode, PhoneOrderResponse, Rfa, StartMode, TransportError, TransportErrorKind,
+    CancelReason, Config, DeviceKind, Endpoint, Error, ErrorCode, Event, FailedHintCode, Input, InputError, Order,
+    OrderOptions, OrderResponse, OrderState, Output, PendingHintCode, PhoneOrderResponse, RequestId, Rfa, StartMode,
+    TransportError, TransportErrorKind, UnexpectedKind,
 };
 
 fn start() -> OrderResponse {
@@ -45,14 +46,20 @@ fn error(status: u16, code: &str) -> http::Response<Vec<u8>> {
     json(status, &format!(r#"{{"errorCode":"{code}","details":"d"}}"#))
 }
 
-/// A virtual-clock driver: answers each request with the next scripted answer and records
-/// what was sent, when, and every event.
+/// A virtual-clock driver: answers each request with the next scripted answer after
+/// `latency`, and records what was sent, when, every event with its time, and every refused
+/// input. It checks the contract as it goes: wake-ups never in the past, each QR code for
+/// second s handed out at a time in [s, s+1), nothing after `Done`.
 struct Run {
     t0: Instant,
     now: Instant,
     order: Order,
+    latency: Duration,
+    in_flight: Option<(RequestId, Instant, Answer)>,
     sent: Vec<(Duration, &'static str)>,
     events: Vec<(Duration, Event)>,
+    refused: Vec<InputError>,
+    done: bool,
 }
 
 enum Answer {
@@ -63,36 +70,73 @@ enum Answer {
 impl Run {
     fn new(order: impl FnOnce(Instant) -> Order) -> Self {
         let t0 = Instant::now();
-        Self { t0, now: t0, order: order(t0), sent: vec![], events: vec![] }
+        let order = order(t0);
+        Self {
+            t0,
+            now: t0,
+            order,
+            latency: Duration::ZERO,
+            in_flight: None,
+            sent: vec![],
+            events: vec![],
+            refused: vec![],
+            done: false,
+        }
     }
 
-    /// Runs until the order ends or `limit` passes, answering requests with `answer`.
-    fn drive(&mut self, limit: Duration, mut answer: impl FnMut(Duration, &OrderRequest) -> Answer) {
+    fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Runs until the order is done or `limit` passes, answering requests with `answer`.
+    fn drive(&mut self, limit: Duration, mut answer: impl FnMut(Duration, Endpoint) -> Answer) {
         let config = Config::test();
-        while !self.order.is_finished() && self.now - self.t0 <= limit {
-            self.drain();
-            if let Some(request) = self.order.poll_request(self.now) {
-                let at = self.now - self.t0;
-                request.to_http(&config).unwrap();
-                self.sent.push((at, request.endpoint().name()));
-                match answer(at, &request) {
-                    Answer::Http(response) => self.order.handle_response(self.now, response),
-                    Answer::Transport(kind) => {
-                        self.order.handle_transport_error(self.now, TransportError::from_kind(kind))
+        while !self.done && self.now - self.t0 <= limit {
+            let at = self.now - self.t0;
+            match self.order.poll_output(self.now, &config) {
+                Output::Event(event) => {
+                    if let Event::QrChanged(content) = &event {
+                        let second: u64 = content.split('.').nth(2).unwrap().parse().unwrap();
+                        assert_eq!(at.as_secs(), second, "QR code for second {second} handed out at {at:?}");
+                    }
+                    self.events.push((at, event));
+                }
+                Output::Send { id, request, endpoint, abandonable } => {
+                    assert!(request.uri().path().ends_with(endpoint.name()));
+                    assert_eq!(abandonable, endpoint == Endpoint::Collect);
+                    self.sent.push((at, endpoint.name()));
+                    let answer = answer(at, endpoint);
+                    if let Some((stale, ..)) = self.in_flight.replace((id, self.now + self.latency, answer)) {
+                        // The order abandoned that request: its answer must be refused.
+                        self.hand_in(stale, Answer::Http(pending("userSign")));
                     }
                 }
-                continue;
+                Output::Wait(until) => {
+                    assert!(until >= self.now, "a wake-up in the past");
+                    match self.in_flight.take() {
+                        Some((id, arrives, answer)) if arrives <= until => {
+                            self.now = arrives;
+                            self.hand_in(id, answer);
+                        }
+                        other => {
+                            self.in_flight = other;
+                            self.now = until;
+                        }
+                    }
+                }
+                Output::Done => self.done = true,
             }
-            let next = self.order.poll_timeout().expect("an unfinished order always has a timeout");
-            assert!(next >= self.now, "poll_timeout in the past");
-            self.now = next;
         }
-        self.drain();
     }
 
-    fn drain(&mut self) {
-        while let Some(event) = self.order.poll_event() {
-            self.events.push((self.now - self.t0, event));
+    fn hand_in(&mut self, id: RequestId, answer: Answer) {
+        let input = match answer {
+            Answer::Http(response) => Input::Response(id, response),
+            Answer::Transport(kind) => Input::Failure(id, TransportError::from_kind(kind)),
+        };
+        if let Err(refused) = self.order.handle_input(self.now, input) {
+            self.refused.push(refused);
         }
     }
 
@@ -110,6 +154,29 @@ impl Run {
     fn last(&self) -> &Event {
         &self.events.last().expect("no events").1
     }
+
+    /// Every event but the QR codes, with its time, in a short form.
+    fn timeline(&self) -> Vec<(Duration, String)> {
+        self.events
+            .iter()
+            .filter(|(_, e)| !matches!(e, Event::QrChanged(_)))
+            .map(|(at, e)| {
+                let name = match e {
+                    Event::Progress { hint_code, .. } => format!("progress {hint_code}"),
+                    Event::Retrying { attempt, .. } => format!("retrying {attempt}"),
+                    Event::Completed(_) => "completed".to_owned(),
+                    Event::Failed { hint_code, .. } => format!("failed {hint_code}"),
+                    Event::Cancelled { reason, .. } => format!("cancelled {reason:?}"),
+                    other => format!("{other:?}"),
+                };
+                (*at, name)
+            })
+            .collect()
+    }
+}
+
+fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
 }
 
 fn secs(s: u64) -> Duration {
@@ -150,8 +217,17 @@ fn qr_flow_over_thirty_seconds() {
     );
     let Event::Completed(data) = run.last() else { panic!("{:?}", run.last()) };
     assert_eq!(data.user.given_name, "A");
-    assert!(run.order.poll_request(run.now + secs(10)).is_none(), "nothing after complete");
-    assert!(run.order.poll_timeout().is_none());
+    assert_eq!(
+        run.timeline(),
+        [
+            (secs(0), "progress outstandingTransaction".to_owned()),
+            (secs(20), "progress userSign".to_owned()),
+            (secs(26), "completed".to_owned()),
+        ]
+    );
+    assert!(run.done);
+    let config = Config::test();
+    assert!(matches!(run.order.poll_output(run.now + secs(10), &config), Output::Done), "nothing after the end");
 }
 
 #[test]
@@ -258,8 +334,8 @@ fn caller_cancel_sends_cancel_and_ends() {
     let mut run = Run::new(|t0| Order::new(&start(), StartMode::Qr, t0));
     run.drive(secs(5), |_, _| Answer::Http(pending("outstandingTransaction")));
     run.order.cancel();
-    run.drive(secs(60), |_, request| {
-        assert!(matches!(request, OrderRequest::Cancel(_)));
+    run.drive(secs(60), |_, endpoint| {
+        assert_eq!(endpoint, Endpoint::Cancel);
         Answer::Http(json(200, "{}"))
     });
     assert_eq!(run.sent.last().unwrap().1, "cancel");
@@ -267,15 +343,15 @@ fn caller_cancel_sends_cancel_and_ends() {
     assert!(run.order.is_finished());
     // Cancelling a finished order does nothing.
     run.order.cancel();
-    assert!(run.order.poll_request(run.now).is_none());
+    assert!(matches!(run.order.poll_output(run.now, &Config::test()), Output::Done));
 }
 
 #[test]
 fn deadline_cancels_the_order_at_bankid() {
     let options = OrderOptions::default().deadline(secs(30));
     let mut run = Run::new(|t0| Order::with_options(&start(), StartMode::Qr, t0, options));
-    run.drive(secs(120), |_, request| match request {
-        OrderRequest::Collect(_) => Answer::Http(pending("outstandingTransaction")),
+    run.drive(secs(120), |_, endpoint| match endpoint {
+        Endpoint::Collect => Answer::Http(pending("outstandingTransaction")),
         _ => Answer::Transport(TransportErrorKind::Io),
     });
     let (at, last) = run.sent.last().unwrap();
@@ -296,88 +372,136 @@ fn phone_orders_have_no_qr() {
 }
 
 #[test]
-fn start_state_round_trips_through_serde_and_resumes() {
+fn state_round_trips_through_serde_and_resumes_with_its_cadence() {
     let t0 = Instant::now();
     let wall0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-    let order = Order::new(&start(), StartMode::Qr, t0);
-    let state = order.start_state(t0 + secs(7), wall0 + secs(7));
+    let config = Config::test();
+    let mut order = Order::with_options(&start(), StartMode::Qr, t0, OrderOptions::default().collect_interval(secs(6)));
+    let Output::Event(Event::QrChanged(_)) = order.poll_output(t0, &config) else { panic!() };
+    let Output::Send { id, .. } = order.poll_output(t0, &config) else { panic!() };
+    order.handle_input(t0, Input::Response(id, pending("outstandingTransaction"))).unwrap();
+    let Output::Event(Event::Progress { .. }) = order.poll_output(t0, &config) else { panic!() };
+    let Output::Event(Event::QrChanged(_)) = order.poll_output(t0 + secs(6), &config) else { panic!() };
+    let Output::Send { id, .. } = order.poll_output(t0 + secs(6), &config) else { panic!() };
+    order.handle_input(t0 + secs(6), Input::Response(id, pending("outstandingTransaction"))).unwrap();
+    let state = order.state(t0 + secs(7), wall0 + secs(7));
+    assert_eq!(state.last_collect_at, Some(wall0 + secs(6)));
+    assert_eq!(state.hint_code, Some(PendingHintCode::OutstandingTransaction));
     let text = serde_json::to_string(&state).unwrap();
     assert!(!format!("{state:?}").contains("S3CR3T"));
+    assert_eq!(state, serde_json::from_str::<OrderState>(&text).unwrap());
 
-    // Another process, another monotonic clock: 3 s later on the wall clock.
+    // Another process, another monotonic clock: 1 s later on the wall clock. The collect sent
+    // at 6 s makes the next one due at 8 s, not now.
     let t1 = Instant::now() + secs(1000);
-    let resumed = Order::resume(serde_json::from_str(&text).unwrap(), t1, wall0 + secs(10), OrderOptions::default());
+    let mut resumed = Order::resume(serde_json::from_str(&text).unwrap(), t1, wall0 + secs(7), OrderOptions::default());
     assert_eq!(resumed.order_ref(), "ref-1");
     assert_eq!(resumed.auto_start_token(), Some("auto"));
-    assert_eq!(resumed.qr_content(t1).unwrap(), bankid_core::qr::content("qrtoken", "S3CR3T", 10));
+    assert_eq!(resumed.qr_content(t1).unwrap(), bankid_core::qr::content("qrtoken", "S3CR3T", 7));
+    let Output::Event(Event::QrChanged(code)) = resumed.poll_output(t1, &config) else { panic!() };
+    assert_eq!(code, bankid_core::qr::content("qrtoken", "S3CR3T", 7));
+    let Output::Wait(until) = resumed.poll_output(t1, &config) else { panic!() };
+    assert_eq!(until, t1 + secs(1), "the next QR code, before the collect due at 8 s");
+    let Output::Event(Event::QrChanged(_)) = resumed.poll_output(t1 + secs(1), &config) else { panic!() };
+    assert!(matches!(resumed.poll_output(t1 + secs(1), &config), Output::Send { .. }));
     // A wall clock behind the start time never yields a negative QR time.
     let resumed = Order::resume(serde_json::from_str(&text).unwrap(), t1, wall0 - secs(5), OrderOptions::default());
     assert_eq!(resumed.qr_content(t1).unwrap(), bankid_core::qr::content("qrtoken", "S3CR3T", 0));
 }
 
 #[test]
-fn a_slow_collect_answer_still_keeps_one_second_between_collects() {
-    let mut run = Run::new(|t0| Order::new(&start(), StartMode::AutoStart, t0));
-    // The answer to each collect arrives 2.5 s after it was sent.
-    let config = Config::test();
-    let mut sent = vec![];
-    while !run.order.is_finished() && run.now - run.t0 < secs(20) {
-        if let Some(request) = run.order.poll_request(run.now) {
-            request.to_http(&config).unwrap();
-            sent.push(run.now - run.t0);
-            run.now += Duration::from_millis(2_500);
-            run.order.handle_response(run.now, pending("userSign"));
-        } else {
-            run.now = run.order.poll_timeout().unwrap();
-        }
-    }
-    assert!(sent.windows(2).all(|w| w[1] - w[0] >= secs(1)), "{sent:?}");
-    assert!(sent.windows(2).all(|w| w[1] - w[0] == Duration::from_millis(2_500)), "{sent:?}");
+fn qr_codes_keep_coming_while_a_slow_collect_is_in_flight() {
+    // Each answer arrives 4 s after its collect was sent (bankid-sim --delay 4000).
+    let mut run = Run::new(|t0| Order::new(&start(), StartMode::Qr, t0)).with_latency(secs(4));
+    run.drive(secs(30), |at, _| {
+        Answer::Http(if at < secs(20) { pending("outstandingTransaction") } else { complete() })
+    });
+    // One QR code every second, each at its own second (the harness checks the times).
+    assert_eq!(run.qr_codes().len(), 24, "{:?}", run.timeline());
+    // Collects wait for their answers and keep the cadence.
+    assert_eq!(run.collects(), [secs(0), secs(4), secs(8), secs(12), secs(16), secs(20)]);
+    assert_eq!(run.timeline().last().unwrap(), &(secs(24), "completed".to_owned()));
+    assert!(run.refused.is_empty());
 }
 
 #[test]
-fn drive_runs_a_whole_flow_and_reports_misuse_after_the_end() {
-    use bankid_core::Action;
+fn a_slow_collect_answer_still_keeps_one_second_between_collects() {
+    let mut run = Run::new(|t0| Order::new(&start(), StartMode::AutoStart, t0)).with_latency(ms(2_500));
+    run.drive(secs(20), |_, _| Answer::Http(pending("userSign")));
+    let sent = run.collects();
+    assert!(sent.windows(2).all(|w| w[1] - w[0] == ms(2_500)), "{sent:?}");
+}
+
+#[test]
+fn stale_and_foreign_results_are_refused_and_change_nothing() {
     let config = Config::test();
     let t0 = Instant::now();
-    let mut now = t0;
-    let mut order = Order::new(&start(), StartMode::Qr, t0);
-    let (mut sends, mut events, mut qr_seen) = (0, 0, vec![]);
-    let last = loop {
-        match order.drive(now, &config) {
-            Action::Event(event) => {
-                events += 1;
-                if let Event::QrChanged(_) = event {
-                    qr_seen.push(now);
-                }
-            }
-            Action::Send { request, endpoint } => {
-                assert_eq!(endpoint, bankid_core::Endpoint::Collect);
-                assert!(request.uri().path().ends_with("/collect"));
-                sends += 1;
-                let response = if sends < 3 { pending("outstandingTransaction") } else { complete() };
-                order.handle_result(now, Ok(response));
-            }
-            Action::Sleep(until) => {
-                assert!(until >= now);
-                now = until;
-            }
-            Action::Done(event) => break event,
-        }
-    };
-    assert!(matches!(last, Event::Completed(_)));
-    assert_eq!(sends, 3);
-    // Each QR change is handed out at its second, not a turn later.
-    for (second, at) in qr_seen.iter().enumerate() {
-        assert_eq!(*at, t0 + secs(second as u64), "QR {second}");
-    }
-    assert_eq!(qr_seen.len(), 5);
-    assert!(events >= 5, "QR codes and progress");
-    assert!(matches!(order.drive(now, &config), Action::Done(Event::Error(Error::InvalidInput(_)))));
+    let mut order = Order::new(&start(), StartMode::AutoStart, t0);
+    let mut other = Order::new(&start(), StartMode::AutoStart, t0);
+    let Output::Send { id, .. } = order.poll_output(t0, &config) else { panic!() };
+    let Output::Send { id: other_id, .. } = other.poll_output(t0, &config) else { panic!() };
+    assert_ne!(id, other_id);
 
-    // A driver that stops waiting for a cancel's answer still gets a final event.
-    let mut order = Order::new(&start(), StartMode::Qr, t0);
+    // Another order's request id: refused, the order still waits for its own.
+    assert_eq!(order.handle_input(t0, Input::Response(other_id, complete())), Err(InputError::Foreign(other_id)));
+    assert!(matches!(order.poll_output(t0, &config), Output::Wait(_)));
+    order.handle_input(t0, Input::Response(id, pending("userSign"))).unwrap();
+    // The same id again: answered already.
+    assert_eq!(order.handle_input(t0, Input::Response(id, complete())), Err(InputError::Stale(id)));
+    assert!(matches!(order.poll_output(t0, &config), Output::Event(Event::Progress { .. })));
+
+    // After cancel(), the collect in flight is abandoned: its answer is refused.
+    let Output::Send { id, abandonable: true, .. } = order.poll_output(t0 + secs(2), &config) else { panic!() };
     order.cancel();
-    while let Action::Event(_) = order.drive(t0, &config) {}
-    assert!(matches!(order.drive(t0, &config), Action::Done(Event::Cancelled { error: Some(_), .. })));
+    let Output::Send { id: cancel, endpoint: Endpoint::Cancel, abandonable: false, .. } =
+        order.poll_output(t0 + secs(2), &config)
+    else {
+        panic!()
+    };
+    assert_eq!(order.handle_input(t0 + secs(2), Input::Response(id, complete())), Err(InputError::Stale(id)));
+    order.handle_input(t0 + secs(2), Input::Response(cancel, json(200, "{}"))).unwrap();
+    assert!(matches!(order.poll_output(t0 + secs(2), &config), Output::Event(Event::Cancelled { error: None, .. })));
+    assert!(matches!(order.poll_output(t0 + secs(2), &config), Output::Done));
+    // Nothing is taken after the end.
+    assert_eq!(order.handle_input(t0 + secs(3), Input::Response(cancel, complete())), Err(InputError::Stale(cancel)));
+    assert!(matches!(order.poll_output(t0 + secs(3), &config), Output::Done));
+}
+
+#[test]
+fn a_collect_answer_about_another_order_is_an_error_not_a_login() {
+    let mut run = Run::new(|t0| Order::new(&start(), StartMode::Qr, t0));
+    let foreign = String::from_utf8(complete().into_body()).unwrap().replace("ref-1", "ref-2");
+    run.drive(secs(60), |_, _| Answer::Http(json(200, &foreign)));
+    let Event::Error(Error::UnexpectedResponse(err)) = run.last() else { panic!("{:?}", run.last()) };
+    assert_eq!(err.kind, UnexpectedKind::ForeignOrder);
+    assert_eq!(run.collects().len(), 1, "not retried");
+    assert!(!run.events.iter().any(|(_, e)| matches!(e, Event::Completed(_))));
+}
+
+#[test]
+fn an_oversized_collect_answer_is_not_retried() {
+    let mut run = Run::new(|t0| Order::new(&start(), StartMode::Qr, t0));
+    run.drive(secs(60), |_, _| Answer::Transport(TransportErrorKind::BodyTooLarge));
+    assert_eq!(run.collects().len(), 1);
+    let Event::Error(err) = run.last() else { panic!("{:?}", run.last()) };
+    assert!(err.to_string().contains(&bankid_core::MAX_RESPONSE_BODY.to_string()), "{err}");
+}
+
+#[test]
+fn a_result_never_handed_in_times_out_and_the_order_goes_on() {
+    let config = Config::test().with_request_timeout(secs(3));
+    let t0 = Instant::now();
+    let mut order = Order::new(&start(), StartMode::AutoStart, t0);
+    let Output::Send { id, .. } = order.poll_output(t0, &config) else { panic!() };
+    let Output::Wait(until) = order.poll_output(t0, &config) else { panic!() };
+    assert_eq!(until, t0 + secs(3) + bankid_core::order::RESPONSE_GRACE);
+    let Output::Event(Event::Retrying { attempt: 1, error: Error::Transport(err), .. }) =
+        order.poll_output(until, &config)
+    else {
+        panic!()
+    };
+    assert!(err.is_timeout());
+    // The lost answer, if it ever comes, is stale.
+    assert_eq!(order.handle_input(until, Input::Response(id, complete())), Err(InputError::Stale(id)));
+    assert!(matches!(order.poll_output(until + secs(2), &config), Output::Send { .. }));
 }

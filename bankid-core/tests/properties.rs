@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use bankid_core::{
-    AuthRequest, CancelRequest, CollectRequest, Config, Event, Operation, Order, OrderOptions, OrderRequest,
-    PhoneAuthRequest, SignRequest, StartMode, TransportError, TransportErrorKind,
+    AuthRequest, CancelRequest, CollectRequest, Config, Endpoint, Event, Input, InputError, Operation, Order,
+    OrderOptions, Output, PhoneAuthRequest, RequestId, SignRequest, StartMode, TransportError, TransportErrorKind,
 };
 use base64::Engine as _;
 use proptest::prelude::*;
@@ -50,6 +50,48 @@ fn parse_all(status: u16, content_type: Option<&str>, body: &[u8]) {
     let _ = PhoneAuthRequest::parse(r());
     let _ = CollectRequest::parse(r());
     let _ = CancelRequest::parse(r());
+}
+
+/// Shapes that are JSON but not what BankID sends: arrays of plausible values where an object
+/// belongs, objects with empty or odd references, cancel answers that are not `{}`.
+fn malformed_json() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("\"o\"".to_owned()),
+        Just("\"pending\"".to_owned()),
+        Just("\"userSign\"".to_owned()),
+        Just("null".to_owned()),
+        Just("{}".to_owned()),
+        "[a-z]{0,8}".prop_map(|s| format!("\"{s}\"")),
+    ];
+    let odd_reference =
+        prop_oneof![Just(String::new()), Just("\\u0000".to_owned()), "[ .%/\\\\]{1,4}", "[a-z0-9]{129,140}",];
+    prop_oneof![
+        proptest::collection::vec(value, 0..6).prop_map(|values| format!("[{}]", values.join(","))),
+        odd_reference.clone().prop_map(|r| format!(
+            r#"{{"orderRef":"{r}","autoStartToken":"a","qrStartToken":"q","qrStartSecret":"s"}}"#
+        )),
+        odd_reference.prop_map(|r| format!(r#"{{"orderRef":"{r}","status":"pending","hintCode":"userSign"}}"#)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))), ..ProptestConfig::default() })]
+
+    #[test]
+    fn malformed_json_is_an_unexpected_response(body in malformed_json()) {
+        let r = || response(200, Some("application/json"), body.clone().into_bytes());
+        for result in [
+            AuthRequest::parse(r()).map(drop),
+            PhoneAuthRequest::parse(r()).map(drop),
+            CollectRequest::parse(r()).map(drop),
+        ] {
+            let is_body_error = matches!(&result, Err(bankid_core::Error::UnexpectedResponse(u)) if matches!(u.kind, bankid_core::UnexpectedKind::Body(_)));
+            prop_assert!(is_body_error, "{} parsed: {:?}", body, result);
+        }
+        if body != "{}" {
+            prop_assert!(CancelRequest::parse(r()).is_err(), "cancel took {}", body);
+        }
+    }
 }
 
 proptest! {
@@ -109,21 +151,34 @@ fn truncated_fixtures_never_parse_to_a_different_value() {
 /// One step of an arbitrary run.
 #[derive(Clone, Debug)]
 enum Step {
+    /// Time passes.
     Advance(u64),
+    /// The driver wakes at the instant the order asked for.
+    WakeUp,
+    /// The driver calls `poll_output` until it says wait or done.
     Poll,
+    /// The request in flight is answered.
     Answer(u8),
+    /// The request in flight fails.
     Transport,
+    /// The caller cancels.
     Cancel,
+    /// An answer to a request that is no longer in flight, or to another order's request.
+    Stale,
+    Foreign,
 }
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec(
         prop_oneof![
             3 => (0u64..5_000).prop_map(Step::Advance),
+            3 => Just(Step::WakeUp),
             4 => Just(Step::Poll),
-            4 => (0u8..10).prop_map(Step::Answer),
+            4 => (0u8..11).prop_map(Step::Answer),
             1 => Just(Step::Transport),
             1 => Just(Step::Cancel),
+            1 => Just(Step::Stale),
+            1 => Just(Step::Foreign),
         ],
         1..200,
     )
@@ -139,6 +194,7 @@ fn answer(kind: u8) -> http::Response<Vec<u8>> {
         6 => (503, r#"{"errorCode":"maintenance","details":""}"#.to_owned()),
         7 => (500, r#"{"errorCode":"internalError","details":""}"#.to_owned()),
         8 => (200, "{}".to_owned()),
+        9 => (200, COMPLETE.replace(r#""orderRef":"o""#, r#""orderRef":"another""#)),
         _ => (502, "<html>".to_owned()),
     };
     response(status, Some("application/json"), body.into_bytes())
@@ -149,72 +205,87 @@ proptest! {
 
     #[test]
     fn order_invariants(steps in steps(), qr in any::<bool>()) {
+        let config = Config::test();
         let start: bankid_core::OrderResponse = serde_json::from_str(START).unwrap();
         let t0 = Instant::now();
         let mut now = t0;
-        // The latest time handed to the order: poll_timeout must never be before it.
-        let mut seen = t0;
         let options = OrderOptions::default().max_maintenance_retries(3).max_transport_retries(2);
-        let mut order = Order::with_options(&start, if qr { StartMode::Qr } else { StartMode::AutoStart }, t0, options);
+        let mode = if qr { StartMode::Qr } else { StartMode::AutoStart };
+        let mut order = Order::with_options(&start, mode, t0, options);
+        let mut other = Order::new(&start, mode, t0);
+        let Output::Send { id: foreign, .. } = (loop {
+            match other.poll_output(t0, &config) { Output::Event(_) => {}, output => break output }
+        }) else { panic!("the other order sends a collect first") };
+        let mut wake_up = t0;
         let mut last_collect: Option<Instant> = None;
-        let mut outstanding: Option<OrderRequest> = None;
-        let mut finals = 0;
-        let mut after_final = 0;
-        let mut max_attempt = 0;
-        let mut requests_after_final = 0;
+        let mut in_flight: Option<RequestId> = None;
+        let mut answered: Vec<RequestId> = vec![];
+        let (mut finals, mut after_final, mut max_attempt, mut sends_after_final) = (0, 0, 0, 0);
 
         for step in steps {
             match step {
                 Step::Advance(ms) => now += Duration::from_millis(ms),
-                Step::Poll => {
-                    seen = now;
-                    if let Some(request) = order.poll_request(now) {
-                        if finals > 0 { requests_after_final += 1; }
-                        if let OrderRequest::Collect(_) = request {
-                            if let Some(previous) = last_collect {
-                                prop_assert!(now - previous >= Duration::from_secs(1), "two collects {:?} apart", now - previous);
+                Step::WakeUp => now = now.max(wake_up),
+                Step::Poll => loop {
+                    match order.poll_output(now, &config) {
+                        Output::Event(event) => {
+                            if finals > 0 { after_final += 1; }
+                            if let Event::QrChanged(content) = &event {
+                                // The QR code for second s comes out at a call in [s, s+1).
+                                let second: u64 = content.split('.').nth(2).unwrap().parse().unwrap();
+                                prop_assert_eq!((now - t0).as_secs(), second);
                             }
-                            last_collect = Some(now);
+                            if let Event::Retrying { attempt, .. } = &event { max_attempt = max_attempt.max(*attempt); }
+                            if event.is_final() { finals += 1; }
                         }
-                        prop_assert!(outstanding.is_none() || matches!(request, OrderRequest::Cancel(_)), "two requests in flight");
-                        outstanding = Some(request);
+                        Output::Send { id, endpoint, abandonable, .. } => {
+                            if finals > 0 { sends_after_final += 1; }
+                            prop_assert_eq!(abandonable, endpoint == Endpoint::Collect);
+                            if endpoint == Endpoint::Collect {
+                                if let Some(previous) = last_collect {
+                                    prop_assert!(now - previous >= Duration::from_secs(1), "two collects {:?} apart", now - previous);
+                                }
+                                last_collect = Some(now);
+                            }
+                            // A new request only when none is awaited (or the old one was abandoned).
+                            if let Some(old) = in_flight.replace(id) { answered.push(old); }
+                        }
+                        Output::Wait(until) => {
+                            prop_assert!(until >= now, "a wake-up in the past");
+                            wake_up = until;
+                            break;
+                        }
+                        Output::Done => {
+                            prop_assert_eq!(finals, 1, "done without a final event");
+                            break;
+                        }
                     }
-                }
-                Step::Answer(kind) => {
-                    if outstanding.take().is_some() {
-                        seen = now;
-                        order.handle_response(now, answer(kind));
-                    }
-                }
-                Step::Transport => {
-                    if outstanding.take().is_some() {
-                        seen = now;
-                        order.handle_transport_error(now, TransportError::from_kind(TransportErrorKind::Io));
-                    }
-                }
-                Step::Cancel => {
-                    // Cancelling abandons a collect in flight; a cancel in flight stays.
-                    order.cancel();
-                    if matches!(outstanding, Some(OrderRequest::Collect(_))) {
-                        outstanding = None;
-                    }
+                },
+                Step::Answer(kind) => if let Some(id) = in_flight.take() {
+                    // Refused only when the order gave up on it (cancel, deadline, expiry).
+                    let _ = order.handle_input(now, Input::Response(id, answer(kind)));
+                    answered.push(id);
+                },
+                Step::Transport => if let Some(id) = in_flight.take() {
+                    let _ = order.handle_input(now, Input::Failure(id, TransportError::from_kind(TransportErrorKind::Io)));
+                    answered.push(id);
+                },
+                Step::Cancel => order.cancel(),
+                Step::Stale => if let Some(&id) = answered.last() {
+                    let before = format!("{order:?}");
+                    prop_assert_eq!(order.handle_input(now, Input::Response(id, answer(4))), Err(InputError::Stale(id)));
+                    prop_assert_eq!(before, format!("{order:?}"), "a refused input changed the order");
+                },
+                Step::Foreign => {
+                    let before = format!("{order:?}");
+                    prop_assert_eq!(order.handle_input(now, Input::Response(foreign, answer(4))), Err(InputError::Foreign(foreign)));
+                    prop_assert_eq!(before, format!("{order:?}"), "a refused input changed the order");
                 }
             }
-            if let Some(timeout) = order.poll_timeout() {
-                prop_assert!(timeout >= seen, "poll_timeout in the past");
-            } else {
-                prop_assert!(order.is_finished() || outstanding.is_some(), "no timeout and nothing to wait for");
-            }
-            while let Some(event) = order.poll_event() {
-                if finals > 0 { after_final += 1; }
-                if let Event::Retrying { attempt, .. } = &event { max_attempt = max_attempt.max(*attempt); }
-                if event.is_final() { finals += 1; }
-            }
-            prop_assert_eq!(order.is_finished(), finals == 1);
         }
         prop_assert!(finals <= 1);
         prop_assert_eq!(after_final, 0, "events after the final one");
-        prop_assert_eq!(requests_after_final, 0, "requests after the final event");
+        prop_assert_eq!(sends_after_final, 0, "requests after the final event");
         prop_assert!(max_attempt <= 3, "retries not bounded: {}", max_attempt);
     }
 }

@@ -139,7 +139,59 @@ fn cancel_answers() {
     CancelRequest::parse(json("{}")).unwrap();
     CancelRequest::parse(json(" {}\n")).unwrap();
     CancelRequest::parse(response(200, None, "")).unwrap();
-    CancelRequest::parse(json(r#"{"new":1}"#)).unwrap();
+    // Anything else is not what BankID answers to cancel.
+    for body in [r#"{"new":1}"#, r#"{"errorCode":"maintenance"}"#, "[]", "null", "1"] {
+        let err = CancelRequest::parse(json(body)).unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResponse(ref u) if matches!(u.kind, UnexpectedKind::Body(_))), "{body}");
+    }
+}
+
+/// What the hardening probe found parsing, and the shapes next to it: each is an
+/// `UnexpectedResponse` that says why.
+#[test]
+fn only_what_bankid_sends_parses() {
+    let body_error = |result: Result<(), Error>| match result.unwrap_err() {
+        Error::UnexpectedResponse(u) => match u.kind {
+            UnexpectedKind::Body(why) => why,
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    // Arrays where objects belong (serde's derived structs take those by default).
+    let why = body_error(AuthRequest::parse(json(r#"["o","a","q","s"]"#)).map(drop));
+    assert!(why.contains("a JSON object"), "{why}");
+    body_error(PhoneAuthRequest::parse(json(r#"["o"]"#)).map(drop));
+    body_error(CollectRequest::parse(json(r#"["o","pending","userSign",null]"#)).map(drop));
+    let nested = COMPLETE.replace(r#"{"mrtd": true}"#, "[true]");
+    body_error(CollectRequest::parse(json(&nested)).map(drop));
+    let nested =
+        COMPLETE.replace(r#"{"ipAddress": "192.0.2.10", "uhi": "giCsUsVYgZEg96P/l/7QIxWjusqW"}"#, r#"["192.0.2.10"]"#);
+    body_error(CollectRequest::parse(json(&nested)).map(drop));
+    // References and tokens: non-empty, bounded, no control or separator characters.
+    for bad in ["", r"a\u0000b", "a.b", "a b", "%41", &"a".repeat(bankid_core::MAX_REFERENCE_LEN + 1)] {
+        let start = format!(r#"{{"orderRef":"{bad}","autoStartToken":"a","qrStartToken":"q","qrStartSecret":"s"}}"#);
+        let why = body_error(AuthRequest::parse(json(&start)).map(drop));
+        assert!(why.contains("reference or token"), "{bad:?}: {why}");
+        let start = format!(r#"{{"orderRef":"o","autoStartToken":"a","qrStartToken":"{bad}","qrStartSecret":"s"}}"#);
+        body_error(AuthRequest::parse(json(&start)).map(drop));
+        let collect = format!(r#"{{"orderRef":"{bad}","status":"pending","hintCode":"userSign"}}"#);
+        body_error(CollectRequest::parse(json(&collect)).map(drop));
+    }
+    let uuid = "131daac9-16c6-4618-beb0-365768f37288";
+    let start = format!(
+        r#"{{"orderRef":"{uuid}","autoStartToken":"{uuid}","qrStartToken":"{uuid}","qrStartSecret":"{uuid}"}}"#
+    );
+    AuthRequest::parse(json(&start)).unwrap();
+}
+
+#[test]
+fn a_collect_answer_is_checked_against_the_order_asked_about() {
+    let asked = CollectRequest::new("131daac9-16c6-4618-beb0-365768f37288");
+    asked.read_response(json(COMPLETE)).unwrap();
+    let other = CollectRequest::new("2f5cd5a1-0000-4000-8000-000000000000");
+    let Error::UnexpectedResponse(err) = other.read_response(json(COMPLETE)).unwrap_err() else { panic!() };
+    assert_eq!(err.kind, UnexpectedKind::ForeignOrder);
+    assert_eq!(err.to_string(), "unexpected response from bankid (http 200): the answer is about another order");
 }
 
 #[test]

@@ -101,7 +101,8 @@ impl HttpTransport for HyperTransport {
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         let https = HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().wrap_connector(tcp);
-        let http = legacy::Client::builder(TokioExecutor::new()).build(https);
+        let http =
+            legacy::Client::builder(TokioExecutor::new()).pool_max_idle_per_host(config.max_connections()).build(https);
         Ok(Self { http, timeout: config.request_timeout() })
     }
 

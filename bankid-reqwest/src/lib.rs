@@ -85,6 +85,7 @@ impl HttpTransport for ReqwestTransport {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(true)
             .no_proxy()
+            .pool_max_idle_per_host(config.max_connections())
             .timeout(config.request_timeout())
             .build()
             .map_err(transport_error)?;

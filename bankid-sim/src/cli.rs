@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::config::{SimConfig, TestPerson};
+use crate::config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson};
 use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault, FaultRule};
 use crate::{Error, Simulator};
 
@@ -38,6 +38,13 @@ pub struct SimArgs {
     /// The test person's surname.
     #[arg(long, value_name = "NAME")]
     pub surname: Option<String>,
+    /// Do not serve the /sim/ control endpoints at all (404). Without this flag they need an RP
+    /// client certificate of this simulator (e.g. rp-1.pem), as /rp/ does.
+    #[arg(long)]
+    pub no_control_api: bool,
+    /// At most N connections open at once; further clients wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = positive)]
+    pub max_connections: usize,
     /// Fault: answer 503 maintenance to the first N requests, then recover.
     #[arg(long, value_name = "N")]
     pub maintenance: Option<u32>,
@@ -78,6 +85,10 @@ pub struct SimArgs {
     /// 64 MiB), for a client's limit on the size of an answer.
     #[arg(long, value_name = "BYTES", num_args = 0..=1, default_missing_value = "2097152", value_parser = oversized)]
     pub oversized: Option<usize>,
+    /// Fault: answer collect requests with another order's answer (another orderRef, status
+    /// complete, another person's completion data). Other endpoints are answered normally.
+    #[arg(long)]
+    pub foreign_order_ref: bool,
     /// Apply the fault flags (except --maintenance's count) only to this endpoint
     /// (auth, sign, payment, phone/auth, phone/sign, other/payment, collect, cancel).
     #[arg(long, value_name = "ENDPOINT")]
@@ -94,6 +105,8 @@ impl SimArgs {
             bind: self.listen.clone(),
             client_identities: self.clients,
             p12_password: self.p12_password.clone(),
+            control_api: if self.no_control_api { ControlApi::Off } else { ControlApi::ClientCertificate },
+            max_connections: self.max_connections,
             ..SimConfig::default()
         };
         if let Some(secs) = self.auto_approve {
@@ -134,6 +147,7 @@ impl SimArgs {
             (self.truncate, Fault::Truncate),
             (self.wrong_content_type, Fault::WrongContentType),
             (self.malformed_json, Fault::MalformedJson),
+            (self.foreign_order_ref, Fault::ForeignOrderRef),
         ];
         config.faults.extend(flags.into_iter().filter(|(on, _)| *on).map(|(_, f)| rule(f)));
         if let Some(status) = self.html {
@@ -173,6 +187,14 @@ impl SimArgs {
     }
 }
 
+/// Parses `--max-connections`: a number from 1.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("a number from 1".to_owned()),
+    }
+}
+
 /// Parses `--oversized`: a number of bytes up to [`Fault::MAX_OVERSIZED`].
 fn oversized(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
@@ -188,6 +210,18 @@ fn banner(sim: &Simulator, dir: &std::path::Path) -> String {
         .map(|rd| rd.filter_map(Result::ok).map(|e| format!("  {}", e.path().display())).collect())
         .unwrap_or_default();
     files.sort();
+    let control = match sim.control_api() {
+        ControlApi::Off => "control API:  off (--no-control-api): /sim/ answers 404".to_owned(),
+        _ => format!(
+            "control API:  {url}/sim/  (needs an RP client certificate, as /rp/ does)\n\
+             phone: curl --cacert {ca} --cert {cert} --key {key} -H 'Content-Type: application/json' \\\n\
+             \x20      -d '{{\"orderRef\":\"...\"}}' {url}/sim/qr   (then /sim/scan, /sim/approve)",
+            url = sim.base_url(),
+            ca = d("ca.pem"),
+            cert = d("rp-1.cert.pem"),
+            key = d("rp-1.key.pem"),
+        ),
+    };
     format!(
         "bankid-sim listening on {url}\n\
          API base URL:  {url}/rp/v6.0/\n\
@@ -197,7 +231,7 @@ fn banner(sim: &Simulator, dir: &std::path::Path) -> String {
          client cert:   {cert} + {key}  (or {p12}, password {pw})\n\n\
          try:  curl --cacert {ca} --cert {cert} --key {key} -H 'Content-Type: application/json' \\\n\
          \x20      -d '{{\"endUserIp\":\"127.0.0.1\"}}' {url}/rp/v6.0/auth\n\
-         phone: curl --cacert {ca} -d '{{\"orderRef\":\"...\"}}' {url}/sim/qr   (then /sim/scan, /sim/approve)\n\
+         {control}\n\
          Ctrl-C stops it.",
         url = sim.base_url(),
         dir = dir.display(),
@@ -256,6 +290,9 @@ mod tests {
             faults,
             [Fault::MalformedJson, Fault::Html { status: 503 }, Fault::Oversized(Fault::DEFAULT_OVERSIZED)]
         );
+        let cli = Cli::try_parse_from(["x", "--foreign-order-ref", "--fault-times", "1"]).expect("parses");
+        let faults = cli.sim.to_config().expect("config").faults;
+        assert_eq!((faults[0].fault.clone(), faults[0].times), (Fault::ForeignOrderRef, Some(1)));
         let cli = Cli::try_parse_from(["x", "--oversized", "1048577"]).expect("parses");
         assert_eq!(cli.sim.to_config().expect("config").faults[0].fault, Fault::Oversized(1_048_577));
         for bad in [["x", "--html", "700"], ["x", "--html", "99"], ["x", "--oversized", "67108865"]] {

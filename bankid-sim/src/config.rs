@@ -37,6 +37,12 @@ impl TestPerson {
         }
     }
 
+    /// The person in the answers of [`Fault::ForeignOrderRef`](crate::Fault::ForeignOrderRef):
+    /// Fredrik Främling, `197505051230`, never the default test person.
+    pub fn foreign() -> Self {
+        Self::new(FOREIGN_PERSONAL_NUMBER, "Fredrik", "Främling")
+    }
+
     /// `givenName surname`.
     pub fn name(&self) -> String {
         format!("{} {}", self.given_name, self.surname)
@@ -54,6 +60,9 @@ impl Default for TestPerson {
         }
     }
 }
+
+/// The personal number of [`TestPerson::foreign`].
+const FOREIGN_PERSONAL_NUMBER: &str = "197505051230";
 
 /// The time rules of an order, on the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +83,13 @@ pub struct Timings {
     pub sweep_interval: Duration,
     /// How long a client may take to send its request body before getting 408 (10 s).
     pub request_timeout: Duration,
+    /// How long a connection may take to deliver a complete request head (30 s). The clock
+    /// starts when the server is ready for the next request, so this is also how long an idle
+    /// keep-alive connection is kept.
+    pub header_read_timeout: Duration,
+    /// How long a write to a client may stall (the client reads nothing) before the connection
+    /// is closed (30 s).
+    pub write_timeout: Duration,
 }
 
 impl Default for Timings {
@@ -86,9 +102,31 @@ impl Default for Timings {
             qr_max_age: 5,
             sweep_interval: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
+
+/// Who may use the `/sim/` control endpoints (the simulated phone, faults, the clock).
+///
+/// They can fail every order, inject 64 MiB answers or move the clock by a century, so they are
+/// not open to anyone who can reach the port.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ControlApi {
+    /// Only connections with a client certificate from the simulator's RP CA (any of its RP
+    /// identities, e.g. `rp-1.pem`; their keys are written readable only by their owner), as
+    /// for `/rp/`; without one: HTTP 401. The default.
+    #[default]
+    ClientCertificate,
+    /// Not served at all: every `/sim/` path answers HTTP 404. The in-process [`crate::SimHandle`]
+    /// keeps working.
+    Off,
+}
+
+/// The default of [`SimConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 /// Everything the simulator can be told at start. [`crate::SimulatorBuilder`] sets it field by
 /// field; the `bankid-sim` binary builds it from [`crate::cli::SimArgs`].
@@ -114,6 +152,11 @@ pub struct SimConfig {
     pub pki_dir: Option<PathBuf>,
     /// Reuse an existing PKI instead of generating one (tests share one to save time).
     pub pki: Option<Arc<Pki>>,
+    /// Who may use the `/sim/` control endpoints.
+    pub control_api: ControlApi,
+    /// At most this many connections are open at once (256 by default, at least 1); further
+    /// clients wait in the listen backlog until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for SimConfig {
@@ -128,6 +171,8 @@ impl Default for SimConfig {
             p12_password: "qwerty123".to_owned(),
             pki_dir: None,
             pki: None,
+            control_api: ControlApi::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -137,5 +182,8 @@ mod tests {
     #[test]
     fn default_person_is_valid() {
         assert!(crate::is_valid_personal_number(&super::TestPerson::default().personal_number));
+        let foreign = super::TestPerson::foreign();
+        assert!(crate::is_valid_personal_number(&foreign.personal_number));
+        assert_ne!(foreign.personal_number, super::TestPerson::default().personal_number);
     }
 }

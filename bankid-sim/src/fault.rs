@@ -121,6 +121,14 @@ pub enum Fault {
     /// exactly N bytes (`{"padding":"xxx..."}`, or N spaces if N is under 14): for a client's
     /// limit on the size of an answer. At most [`Fault::MAX_OVERSIZED`] bytes are sent.
     Oversized(usize),
+    /// A collect is answered with **another order's** answer: HTTP 200, `status: complete`, an
+    /// `orderRef` that is not the one asked about (a fresh reference of an order that was never
+    /// started), and completion data of a different person ([`TestPerson::foreign`](crate::TestPerson::foreign)),
+    /// signed like every other completion. What a confused proxy or a hostile server would send;
+    /// a client must refuse it instead of reporting that person under its own order. The order
+    /// asked about is not touched (it stays collectable). Only collect answers name an order:
+    /// start and cancel requests hit by this fault are answered normally.
+    ForeignOrderRef,
 }
 
 impl Fault {
@@ -151,6 +159,7 @@ impl Fault {
             Self::Redirect(_) => "redirect",
             Self::MalformedJson => "malformedJson",
             Self::Oversized(_) => "oversized",
+            Self::ForeignOrderRef => "foreignOrderRef",
         }
     }
 
@@ -172,6 +181,7 @@ impl Fault {
             "redirect" => Self::Redirect(location.unwrap_or(DEFAULT_REDIRECT).to_owned()),
             "malformedJson" | "malformed-json" => Self::MalformedJson,
             "oversized" => Self::Oversized(Self::DEFAULT_OVERSIZED),
+            "foreignOrderRef" | "foreign-order-ref" => Self::ForeignOrderRef,
             _ => return None,
         })
     }
@@ -298,11 +308,13 @@ mod tests {
             "redirect",
             "malformedJson",
             "oversized",
+            "foreignOrderRef",
         ] {
             assert_eq!(Fault::from_name(n, Duration::ZERO, None).map(|f| f.name()), Some(n));
         }
         assert_eq!(Fault::from_name("html", Duration::ZERO, None), Some(Fault::Html { status: 502 }));
         assert_eq!(Fault::from_name("malformed-json", Duration::ZERO, None), Some(Fault::MalformedJson));
+        assert_eq!(Fault::from_name("foreign-order-ref", Duration::ZERO, None), Some(Fault::ForeignOrderRef));
         assert_eq!(Fault::from_name("oversized", Duration::ZERO, None), Some(Fault::Oversized(2 << 20)));
         assert!(Fault::is_html_status(200) && Fault::is_html_status(599));
         assert!(!Fault::is_html_status(199) && !Fault::is_html_status(600));

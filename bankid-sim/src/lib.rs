@@ -34,8 +34,13 @@
 //!   cancel with another certificate: 400 `invalidParameters` "No such order").
 //! * **Every v6 endpoint** under `/rp/v6.0/`: `auth`, `sign`, `payment`, `phone/auth`,
 //!   `phone/sign`, `other/payment`, `collect`, `cancel`, with BankID's validation and `details`
-//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive (idle connections are closed after
-//!   2 minutes).
+//!   strings, 404/405/415 handling and HTTP/1.1 keep-alive.
+//! * **Bounded clients** (see [`Timings`] and [`SimConfig::max_connections`]): at most 256
+//!   connections at once (more wait in the listen backlog); a request head must arrive within
+//!   30 s (which also closes idle keep-alive connections), a body within 10 s (408); a client
+//!   that stops reading its answer is dropped after 30 s; a body whose `Content-Length` is over
+//!   the limit (512 KiB on `/rp/`, 64 KiB on `/sim/`) is refused unread, without
+//!   `100 Continue`, and the connection closed.
 //! * **Orders that live on the server's clock** (see [`Timings`]): `outstandingTransaction` until
 //!   the QR is scanned (HMAC and age checked like the app does) or the autostart token is used,
 //!   then `started` (autostart) / `userCallConfirm` (phone orders) / `userMrtd` (MRTD requirement)
@@ -52,18 +57,27 @@
 //!   delay; QR orders are picked up by computing the QR content for the current second and
 //!   feeding it through the same check as a real scan.
 //! * **Completion data that looks real**: user fields, `device`, `bankIdIssueDate`, `stepUp`,
-//!   `risk`, an XML-DSig `signature` (spec §9.1 structure, ECDSA P-256/SHA-256 over the exact
-//!   signed bytes, SHA-256 reference digests) and an `ocspResponse`.
+//!   `risk`, an XML-DSig `signature` signed like BankID's (the genuine samples' element order,
+//!   namespaces, Ids and canonical form; RSA-2048 `rsa-sha256`, or ECDSA P-256 with
+//!   [`Pki::generate_with`]; `srvInfo/name` the RP certificate's subject; chain leaf -> customer
+//!   CA -> bank CA -> root) and an `ocspResponse` shaped like BankID's (responder certificate
+//!   issued by the customer CA, SHA-1 CertID, the nonce bound to the signature string). The
+//!   tests check every kind of order with the independent verifier `bankid-verify`.
 //! * **Faults** per run ([`FaultRule`]) and per order ([`SimHandle::inject_fault`]): 503
 //!   maintenance, 500, 408, an HTML error page with any status (502 by default), a delay, a
 //!   dropped connection, a truncated body, a wrong content type, a redirect, a body that is not
-//!   valid JSON, an oversized body (see [`Fault`]).
+//!   valid JSON, an oversized body, a collect answered with another order's reference and
+//!   completion data (see [`Fault`]).
 //! * **A connection counter** ([`SimHandle::connections_accepted`]): TCP connections accepted,
 //!   whether or not their handshake succeeded, to check that a client reuses its connections.
 //!
 //! ## The `/sim/` control endpoints
-//! On the same listener, no client certificate needed (the phone is not an RP), JSON in and out,
-//! `POST` only; errors are `400 {"error": "..."}`:
+//! On the same listener, JSON in and out, `POST` only; errors are `400 {"error": "..."}`. They
+//! can fail any order, send 64 MiB answers or move the clock by a century, so by default
+//! ([`ControlApi::ClientCertificate`]) they need a client certificate from the simulator's RP CA,
+//! like `/rp/` (any RP's: the phone acts on any order); without one they answer
+//! `401 {"error": ...}`. [`ControlApi::Off`] (`--no-control-api`) turns them off (404). The
+//! `bankid-sim` binary says which in its startup banner. [`SimHandle`] is not affected.
 //!
 //! | path | body | answer |
 //! |---|---|---|
@@ -84,7 +98,7 @@
 //! The `fault` names: `maintenance`, `internalError`, `requestTimeout`, `html` (`status`:
 //! 200-599, default 502), `delay` (`delayMs`, default 1000), `drop`, `truncate`,
 //! `wrongContentType`, `redirect` (`location`), `malformedJson`, `oversized` (`bytes`: up to
-//! 64 MiB, default 2 MiB). Without `orderRef` the fault applies to the next `times` requests
+//! 64 MiB, default 2 MiB), `foreignOrderRef` (collect only). Without `orderRef` the fault applies to the next `times` requests
 //! (all of them if absent) to `endpoint` (all `/rp/` endpoints if absent); with it, to the next
 //! `times` (default 1) collect/cancel requests about that order.
 //!
@@ -97,8 +111,9 @@
 //! ## What it does not simulate
 //! BankID's risk engine (`risk` is always `"low"`), real user certificates from the BankID
 //! hierarchy (the signature chains to a throwaway "Simulated BankID Root CA", and the
-//! `ocspResponse` is a well-formed RFC 6960 `BasicOCSPResponse` signed by a simulated responder,
-//! not an answer from a real OCSP service), canonicalisation of XML other than what the
+//! `ocspResponse` is a well-formed RFC 6960 `BasicOCSPResponse` signed by a simulated responder
+//! with sha256WithRSA where BankID uses sha1WithRSA, not an answer from a real OCSP service; the
+//! hierarchy's RSA keys are fixed test keys, see `keys/README.md`), canonicalisation of XML other than what the
 //! simulator itself emits (its XML is already in C14N form), `web`/`app` device checks beyond
 //! syntax, `returnUrl` delivery, the ID-card API, and HTTP/2. The order lifetime after pickup
 //! (`expiredTransaction`, 3 minutes here) is not documented by BankID.
@@ -118,13 +133,14 @@ mod server;
 mod signature;
 mod simapi;
 mod simulator;
+mod stall;
 mod validate;
 
 pub use blocking::BlockingSimulator;
-pub use config::{SimConfig, TestPerson, Timings};
+pub use config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson, Timings};
 pub use fault::{Endpoint, Fault, FaultRule};
 pub use orders::{OrderInfo, PhoneError};
-pub use pki::{ClientIdentity, Pki};
+pub use pki::{ClientIdentity, Pki, SignatureKeyType};
 pub use pnr::is_valid_personal_number;
 pub use qr::{qr_auth_code, qr_content};
 pub use simulator::{SimHandle, Simulator, SimulatorBuilder};

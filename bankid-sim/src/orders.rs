@@ -378,7 +378,7 @@ impl Order {
     }
 
     fn complete(&mut self, at: Instant, ctx: &Ctx) {
-        match completion_data(self, ctx) {
+        match completion_data(self, ctx, &ctx.person) {
             Ok(data) => {
                 self.phase = Phase::Complete(Arc::new(data));
                 self.since = at;
@@ -427,8 +427,7 @@ fn uhi(pnr: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(&d[..21])
 }
 
-fn completion_data(order: &Order, ctx: &Ctx) -> Result<Value, String> {
-    let p = &ctx.person;
+fn completion_data(order: &Order, ctx: &Ctx, p: &TestPerson) -> Result<Value, String> {
     let pnr = order.req.personal_number.as_deref().unwrap_or(&p.personal_number);
     let uhi = uhi(pnr);
     let rp_name = ctx.pki.rp_display_name(&order.rp).unwrap_or("Unknown RP");
@@ -475,6 +474,21 @@ fn completion_data(order: &Order, ctx: &Ctx) -> Result<Value, String> {
         }
     }
     Ok(data)
+}
+
+/// The answer of [`Fault::ForeignOrderRef`]: a complete collect answer of an order that is
+/// not the one asked about (a fresh reference, never stored), for [`TestPerson::foreign`],
+/// signed for the RP `rp` like any completion.
+pub(crate) fn foreign_answer(ctx: &Ctx, rp: [u8; 32]) -> Result<(String, Value), String> {
+    let person = TestPerson::foreign();
+    let body = json!({
+        "endUserIp": person.phone_ip.to_string(),
+        "requirement": { "personalNumber": person.personal_number },
+    });
+    let req = crate::validate::start_request(Endpoint::Auth, body).map_err(|e| e.details)?;
+    let order = Order::new(rp, ctx.clock.now(), req, None);
+    let data = completion_data(&order, ctx, &person)?;
+    Ok((order.order_ref.to_string(), data))
 }
 
 fn valid_hint(hint: &str) -> bool {

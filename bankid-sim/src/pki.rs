@@ -12,7 +12,8 @@ use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
-use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use rcgen::{CustomExtension, DnValue, PKCS_RSA_SHA256, PKCS_RSA_SHA512};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RsaKeyPair};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
@@ -33,6 +34,8 @@ const P12_ITERATIONS: u32 = 2048;
 #[derive(Clone)]
 pub struct ClientIdentity {
     display_name: String,
+    /// The subject as BankID writes it in `srvInfo/name` (`cn=...,name=...,serialNumber=...`).
+    srv_name: String,
     cert_pem: String,
     key_pem: String,
     cert_der: Vec<u8>,
@@ -100,25 +103,208 @@ impl fmt::Debug for ClientIdentity {
     }
 }
 
-/// The simulated BankID signature hierarchy: root -> bank CA -> customer CA -> user certificates,
-/// plus an OCSP responder certificate issued by the customer CA.
+/// The key type of the simulated users' signing certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SignatureKeyType {
+    /// RSA-2048, `rsa-sha256` XML signatures: what BankID issues and signs with.
+    #[default]
+    Rsa2048,
+    /// ECDSA P-256, `ecdsa-sha256` XML signatures (`r || s`), for verifiers that want to test it.
+    EcdsaP256,
+}
+
+/// A simulated user's signing key.
+pub(crate) enum UserKey {
+    /// The fixed RSA-2048 key (`keys/user.key.pem`).
+    Rsa { key: KeyPair, signer: RsaKeyPair },
+    /// A P-256 key generated at start.
+    Ecdsa { key: KeyPair, signer: EcdsaKeyPair },
+}
+
+impl UserKey {
+    pub(crate) fn key_pair(&self) -> &KeyPair {
+        match self {
+            Self::Rsa { key, .. } | Self::Ecdsa { key, .. } => key,
+        }
+    }
+}
+
+/// The simulated BankID signature hierarchy, shaped like BankID's: root -> bank CA -> customer
+/// CA -> user certificates, all RSA (keys fixed, see `keys/README.md`), plus an "OCSP Signing"
+/// responder certificate issued by the customer CA.
 pub(crate) struct SigningPki {
     pub(crate) bank_ca_der: Vec<u8>,
     pub(crate) customer_ca: Certificate,
+    /// The customer CA's key, signing with sha256WithRSA (user and responder certificates).
     pub(crate) customer_ca_key: KeyPair,
     /// One key for all simulated users; each completion gets a certificate for its person.
-    pub(crate) user_key: KeyPair,
-    /// The same key, for XML-DSig (`r || s`, as XML-DSig wants ECDSA signatures).
-    pub(crate) user_signer: EcdsaKeyPair,
+    pub(crate) user: UserKey,
     pub(crate) ocsp_cert_der: Vec<u8>,
-    /// The responder key, for OCSP (DER-encoded ECDSA signature).
-    pub(crate) ocsp_signer: EcdsaKeyPair,
-    /// SHA-1 of the responder's public key (`ResponderID byKey`).
-    pub(crate) ocsp_key_hash: [u8; 20],
+    /// The responder key (sha256WithRSA).
+    pub(crate) ocsp_signer: RsaKeyPair,
+    /// The responder's subject name DER (`ResponderID byName`).
+    pub(crate) ocsp_name: Vec<u8>,
     /// SHA-1 of the customer CA's subject name DER (`CertID.issuerNameHash`).
     pub(crate) issuer_name_hash: [u8; 20],
     /// SHA-1 of the customer CA's public key (`CertID.issuerKeyHash`).
     pub(crate) issuer_key_hash: [u8; 20],
+    /// The user certificates issued so far, by (personal number, given name, surname): like a
+    /// real BankID, a person signs every order with the same certificate (and issuing one costs
+    /// an RSA-4096 signature). At most [`MAX_CACHED_LEAVES`]; emptied when full.
+    pub(crate) leaves: std::sync::Mutex<std::collections::HashMap<(String, String, String), Leaf>>,
+}
+
+/// A user certificate (DER) and its serial number (the content octets of the DER INTEGER).
+#[derive(Clone)]
+pub(crate) struct Leaf {
+    pub(crate) der: Vec<u8>,
+    pub(crate) serial: Vec<u8>,
+}
+
+/// How many user certificates [`SigningPki::leaves`] keeps.
+pub(crate) const MAX_CACHED_LEAVES: usize = 1024;
+
+const ROOT_KEY: &str = include_str!("../keys/signature-root.key.pem");
+const BANK_CA_KEY: &str = include_str!("../keys/bank-ca.key.pem");
+const CUSTOMER_CA_KEY: &str = include_str!("../keys/customer-ca.key.pem");
+const OCSP_KEY: &str = include_str!("../keys/ocsp-responder.key.pem");
+const USER_KEY: &str = include_str!("../keys/user.key.pem");
+
+/// Organization of the simulated bank.
+pub(crate) const SIM_BANK: &str = "Testbank Sim AB (publ)";
+/// `serialNumber` of the simulated bank's CAs (BankID's test banks use twelve ones).
+const SIM_BANK_SERIAL: &str = "111111111111";
+
+/// OID of `id-pkix-ocsp-nocheck`.
+const OID_OCSP_NOCHECK: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 5];
+/// OID of `certificatePolicies`.
+const OID_CERT_POLICIES: &[u64] = &[2, 5, 29, 32];
+/// OID of `authorityInfoAccess`.
+const OID_AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+
+/// `certificatePolicies` with BankID's test policy 1.2.3.4.5 (as in the genuine test certificates).
+pub(crate) fn policies_extension() -> CustomExtension {
+    CustomExtension::from_oid_content(
+        OID_CERT_POLICIES,
+        vec![0x30, 0x08, 0x30, 0x06, 0x06, 0x04, 0x2a, 0x03, 0x04, 0x05],
+    )
+}
+
+/// `authorityInfoAccess` with an OCSP URL (`id-ad-ocsp`), like BankID's user certificates.
+pub(crate) fn aia_extension() -> CustomExtension {
+    const URL: &[u8] = b"http://ocsp.bankid-sim.invalid/";
+    let ad =
+        crate::der::seq(&[&[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01], &crate::der::tlv(0x86, URL)]);
+    CustomExtension::from_oid_content(OID_AIA, crate::der::seq(&[&ad]))
+}
+
+/// Parameters of a certificate of the signature hierarchy (valid 2020..2049, like BankID's
+/// long-lived CAs; users' certificates narrow it).
+fn hierarchy_params(dn: DistinguishedName) -> CertificateParams {
+    let mut p = base_params(dn);
+    p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    p
+}
+
+fn hierarchy_ca(dn: DistinguishedName) -> CertificateParams {
+    let mut p = hierarchy_params(dn);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.custom_extensions = vec![policies_extension()];
+    p
+}
+
+/// `serialNumber` as BankID encodes it (PrintableString).
+fn serial_number(s: &str) -> Result<DnValue, Error> {
+    s.try_into().map(DnValue::PrintableString).map_err(pki_err)
+}
+
+fn bank_dn(cn: &str, serial: &str) -> Result<DistinguishedName, Error> {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "SE");
+    dn.push(DnType::OrganizationName, SIM_BANK);
+    dn.push(DnType::CustomDnType(OID_SERIAL_NUMBER.to_vec()), serial_number(serial)?);
+    dn.push(DnType::CommonName, cn);
+    Ok(dn)
+}
+
+fn rsa_key(pem: &str, alg: &'static rcgen::SignatureAlgorithm) -> Result<KeyPair, Error> {
+    KeyPair::from_pkcs8_pem_and_sign_algo(pem, alg).map_err(pki_err)
+}
+
+fn rsa_signer(pem: &str) -> Result<RsaKeyPair, Error> {
+    let der = rustls_pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
+        .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'static>| k.secret_pkcs8_der().to_vec())
+        .map_err(pki_err)?;
+    RsaKeyPair::from_pkcs8(&der).map_err(pki_err)
+}
+
+impl SigningPki {
+    /// Issues the hierarchy: root, bank CA, customer CA and OCSP responder certificates.
+    /// Returns it with the root certificate.
+    fn generate(kind: SignatureKeyType) -> Result<(Self, Certificate), Error> {
+        let root_key = rsa_key(ROOT_KEY, &PKCS_RSA_SHA512)?;
+        let mut root_dn = DistinguishedName::new();
+        root_dn.push(DnType::OrganizationName, "bankid-sim");
+        root_dn.push(DnType::OrganizationalUnitName, "BankID Member Banks CA");
+        root_dn.push(DnType::CommonName, "Simulated BankID Root CA v1 Test");
+        let root = hierarchy_ca(root_dn).self_signed(&root_key).map_err(pki_err)?;
+
+        let bank_key = rsa_key(BANK_CA_KEY, &PKCS_RSA_SHA512)?;
+        let bank_ca = hierarchy_ca(bank_dn("Testbank Sim CA v1 for BankID Test", SIM_BANK_SERIAL)?)
+            .signed_by(&bank_key, &root, &root_key)
+            .map_err(pki_err)?;
+
+        let customer_key_512 = rsa_key(CUSTOMER_CA_KEY, &PKCS_RSA_SHA512)?;
+        let mut cp = hierarchy_ca(bank_dn("Testbank Sim Customer CA1 v1 for BankID Test", SIM_BANK_SERIAL)?);
+        cp.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        let customer_ca = cp.signed_by(&customer_key_512, &bank_ca, &bank_key).map_err(pki_err)?;
+        let customer_ca_key = rsa_key(CUSTOMER_CA_KEY, &PKCS_RSA_SHA256)?;
+
+        let ocsp_key = rsa_key(OCSP_KEY, &PKCS_RSA_SHA256)?;
+        let mut op =
+            hierarchy_params(bank_dn("Testbank Sim Customer CA1 v1 for BankID Test OCSP Signing", "1111111111")?);
+        op.key_usages = vec![KeyUsagePurpose::ContentCommitment];
+        op.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
+        op.custom_extensions =
+            vec![policies_extension(), CustomExtension::from_oid_content(OID_OCSP_NOCHECK, vec![0x05, 0x00])];
+        let ocsp_cert = op.signed_by(&ocsp_key, &customer_ca, &customer_ca_key).map_err(pki_err)?;
+
+        let user = match kind {
+            SignatureKeyType::Rsa2048 => {
+                UserKey::Rsa { key: rsa_key(USER_KEY, &PKCS_RSA_SHA256)?, signer: rsa_signer(USER_KEY)? }
+            }
+            SignatureKeyType::EcdsaP256 => {
+                let key = KeyPair::generate().map_err(pki_err)?;
+                let signer = EcdsaKeyPair::from_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &key.serialize_der(),
+                    &ring::rand::SystemRandom::new(),
+                )
+                .map_err(pki_err)?;
+                UserKey::Ecdsa { key, signer }
+            }
+        };
+        let issuer_name = crate::der::subject_of(customer_ca.der())
+            .ok_or_else(|| Error::Pki("cannot read the customer CA's subject".into()))?;
+        let ocsp_name = crate::der::subject_of(ocsp_cert.der())
+            .ok_or_else(|| Error::Pki("cannot read the OCSP responder's subject".into()))?
+            .to_vec();
+        let signing = Self {
+            bank_ca_der: bank_ca.der().to_vec(),
+            user,
+            ocsp_cert_der: ocsp_cert.der().to_vec(),
+            ocsp_signer: rsa_signer(OCSP_KEY)?,
+            ocsp_name,
+            issuer_name_hash: sha1(issuer_name),
+            issuer_key_hash: sha1(customer_ca_key.public_key_raw()),
+            leaves: std::sync::Mutex::default(),
+            customer_ca,
+            customer_ca_key,
+        };
+        Ok((signing, root))
+    }
 }
 
 /// The simulator's certificates and keys. Generated fresh at every start unless one is passed in
@@ -189,18 +375,6 @@ fn self_signed_ca(name: DistinguishedName) -> Result<(Certificate, KeyPair), Err
     Ok((cert, key))
 }
 
-fn sub_ca(
-    name: DistinguishedName,
-    issuer: &Certificate,
-    issuer_key: &KeyPair,
-) -> Result<(Certificate, KeyPair), Error> {
-    let key = KeyPair::generate().map_err(pki_err)?;
-    let mut p = ca_params(name);
-    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
-    let cert = p.signed_by(&key, issuer, issuer_key).map_err(pki_err)?;
-    Ok((cert, key))
-}
-
 fn client_identity(
     index: usize,
     org: &str,
@@ -225,6 +399,7 @@ fn client_identity(
     let key_der = key.serialize_der();
     let p12 = write_p12(&cn, &cert_der, &key_der, password)?;
     Ok(ClientIdentity {
+        srv_name: format!("cn={cn},name={display_name},serialNumber=5566304928,o={org},c=SE"),
         display_name,
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
@@ -253,14 +428,16 @@ fn sha1(data: &[u8]) -> [u8; 20] {
     out
 }
 
-fn ecdsa(key: &KeyPair, alg: &'static ring::signature::EcdsaSigningAlgorithm) -> Result<EcdsaKeyPair, Error> {
-    EcdsaKeyPair::from_pkcs8(alg, &key.serialize_der(), &ring::rand::SystemRandom::new()).map_err(pki_err)
-}
-
 impl Pki {
     /// Generates a fresh PKI with `identities` RP client identities (at least one) whose
     /// PKCS#12 files use `p12_password`.
     pub fn generate(identities: usize, p12_password: &str) -> Result<Self, Error> {
+        Self::generate_with(identities, p12_password, SignatureKeyType::default())
+    }
+
+    /// Like [`generate`](Self::generate), with the users' signing keys of `kind` (RSA-2048 like
+    /// BankID by default; ECDSA P-256 as an option).
+    pub fn generate_with(identities: usize, p12_password: &str, kind: SignatureKeyType) -> Result<Self, Error> {
         if identities == 0 {
             return Err(Error::Config("at least one client identity is needed".into()));
         }
@@ -298,50 +475,7 @@ impl Pki {
         let foreign = client_identity(0, "Elsewhere AB", &foreign_ca, &foreign_ca_key, p12_password)?;
 
         // Signature hierarchy.
-        let (root, root_key) = self_signed_ca(dn(&[
-            (DnType::OrganizationName, "bankid-sim"),
-            (DnType::OrganizationalUnitName, "BankID Member Banks CA"),
-            (DnType::CommonName, "Simulated BankID Root CA v1 Test"),
-        ]))?;
-        let (bank_ca, bank_ca_key) = sub_ca(
-            dn(&[
-                (DnType::OrganizationName, "Testbank Sim AB (publ)"),
-                (DnType::CommonName, "Testbank Sim CA v1 for BankID Test"),
-            ]),
-            &root,
-            &root_key,
-        )?;
-        let (customer_ca, customer_ca_key) = sub_ca(
-            dn(&[
-                (DnType::OrganizationName, "Testbank Sim AB (publ)"),
-                (DnType::CommonName, "Testbank Sim Customer CA1 v1 for BankID Test"),
-            ]),
-            &bank_ca,
-            &bank_ca_key,
-        )?;
-        let ocsp_key = KeyPair::generate().map_err(pki_err)?;
-        let mut op = base_params(dn(&[
-            (DnType::OrganizationName, "Testbank Sim AB (publ)"),
-            (DnType::CommonName, "Testbank Sim Customer CA1 v1 OCSP for BankID Test"),
-        ]));
-        op.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        op.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
-        let ocsp_cert = op.signed_by(&ocsp_key, &customer_ca, &customer_ca_key).map_err(pki_err)?;
-        let user_key = KeyPair::generate().map_err(pki_err)?;
-        let issuer_name = crate::der::subject_of(customer_ca.der())
-            .ok_or_else(|| Error::Pki("cannot read the customer CA's subject".into()))?;
-        let signing = SigningPki {
-            bank_ca_der: bank_ca.der().to_vec(),
-            user_signer: ecdsa(&user_key, &ECDSA_P256_SHA256_FIXED_SIGNING)?,
-            user_key,
-            ocsp_cert_der: ocsp_cert.der().to_vec(),
-            ocsp_signer: ecdsa(&ocsp_key, &ECDSA_P256_SHA256_ASN1_SIGNING)?,
-            ocsp_key_hash: sha1(ocsp_key.public_key_raw()),
-            issuer_name_hash: sha1(issuer_name),
-            issuer_key_hash: sha1(customer_ca_key.public_key_raw()),
-            customer_ca,
-            customer_ca_key,
-        };
+        let (signing, root) = SigningPki::generate(kind)?;
 
         Ok(Self {
             ca_pem: server_ca.pem(),
@@ -409,6 +543,12 @@ impl Pki {
 
     pub(crate) fn rp_ca_der(&self) -> &[u8] {
         &self.rp_ca_der
+    }
+
+    /// `srvInfo/name` for the RP with this display name: its certificate subject as BankID writes
+    /// it (`cn=...,name=...,serialNumber=...,o=...,c=SE`).
+    pub(crate) fn srv_info_name(&self, display_name: &str) -> Option<&str> {
+        self.identities.iter().find(|i| i.display_name == display_name).map(|i| i.srv_name.as_str())
     }
 
     /// The display name of the RP with this certificate fingerprint.

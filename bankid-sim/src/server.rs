@@ -1,6 +1,7 @@
 //! The HTTPS server: TLS with client certificates, HTTP/1.1 keep-alive, routing, the `/rp/v6.0/`
 //! endpoints and fault injection.
 
+use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,15 +23,17 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::Error;
+use crate::config::ControlApi;
 use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault};
-use crate::orders::{CollectBody, Order};
+use crate::orders::{CollectBody, Order, foreign_answer};
 use crate::pki::Pki;
 use crate::simulator::SimHandle;
+use crate::stall::StallGuard;
 use crate::validate::{self, ApiError};
 
 /// Largest accepted `/rp/` request body (sign allows 40 000 + 200 000 base64 characters).
@@ -41,11 +44,11 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const LINGER_TIMEOUT: Duration = Duration::from_secs(1);
 /// After a failed handshake: at most this much is read and discarded before the socket closes.
 const LINGER_MAX_BYTES: u64 = 64 * 1024;
-/// A connection that sends no (complete) request head for this long is closed: this is also
-/// the idle timeout of keep-alive connections.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longest `Fault::Delay` honoured.
 const MAX_DELAY: Duration = Duration::from_secs(600);
+/// The 401 answer of `/sim/` without a client certificate.
+const SIM_UNAUTHORIZED: &str =
+    "the /sim/ control API needs a client certificate from the simulator's RP CA (e.g. rp-1.pem), as /rp/ does";
 const CHARSET_DETAILS: &str = "Adding a 'charset' parameter after 'application/json' is not allowed since the MIME type 'application/json' has neither optional nor required parameters";
 
 /// The rustls server configuration: the simulator's server certificate, and client
@@ -71,16 +74,25 @@ pub(crate) fn tls_config(pki: &Pki) -> Result<Arc<ServerConfig>, Error> {
     Ok(Arc::new(config))
 }
 
-/// A response body that can stop halfway on purpose.
+/// A response body in chunks, that can stop halfway on purpose.
 #[derive(Debug)]
 pub(crate) struct SimBody {
-    data: Option<Bytes>,
+    chunks: VecDeque<Bytes>,
     then_fail: bool,
 }
 
 impl SimBody {
     pub(crate) fn full(data: impl Into<Bytes>) -> Self {
-        Self { data: Some(data.into()), then_fail: false }
+        Self::chunked([data.into()])
+    }
+
+    /// A body sent chunk by chunk (chunks of `'static` data cost no memory per response).
+    fn chunked(chunks: impl IntoIterator<Item = Bytes>) -> Self {
+        Self { chunks: chunks.into_iter().filter(|c| !c.is_empty()).collect(), then_fail: false }
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum()
     }
 }
 
@@ -89,7 +101,7 @@ impl Body for SimBody {
     type Error = io::Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        if let Some(d) = self.data.take() {
+        if let Some(d) = self.chunks.pop_front() {
             return Poll::Ready(Some(Ok(Frame::data(d))));
         }
         if std::mem::take(&mut self.then_fail) {
@@ -99,15 +111,11 @@ impl Body for SimBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_none() && !self.then_fail
+        self.chunks.is_empty() && !self.then_fail
     }
 
     fn size_hint(&self) -> SizeHint {
-        match (&self.data, self.then_fail) {
-            (_, true) => SizeHint::default(),
-            (Some(d), false) => SizeHint::with_exact(d.len() as u64),
-            (None, false) => SizeHint::with_exact(0),
-        }
+        if self.then_fail { SizeHint::default() } else { SizeHint::with_exact(self.len() as u64) }
     }
 }
 
@@ -126,12 +134,16 @@ impl std::error::Error for DropConnection {}
 pub(crate) type Resp = Response<SimBody>;
 
 pub(crate) fn response(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
-    let body = body.into();
-    let mut resp = Response::new(SimBody::full(body.clone()));
+    chunked_response(status, content_type, SimBody::full(body))
+}
+
+fn chunked_response(status: u16, content_type: &'static str, body: SimBody) -> Resp {
+    let len = body.len();
+    let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    h.insert(CONTENT_LENGTH, HeaderValue::from(len));
     resp
 }
 
@@ -144,35 +156,57 @@ pub(crate) fn error_response(e: &ApiError) -> Resp {
     json_response(e.status, &json!({ "errorCode": e.code, "details": e.details }))
 }
 
-/// Reads a request body with a size cap and a deadline.
+/// Reads a request body with a size cap and a deadline. A body whose `Content-Length` is over
+/// the cap is refused before it is read, so a client that asked for `100 Continue` gets the
+/// refusal instead (hyper sends `100 Continue` only when the body is first read).
 pub(crate) async fn read_body(body: Incoming, limit: usize, deadline: Duration) -> Result<Bytes, ApiError> {
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_big());
+    }
     match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
         Err(_) => Err(ApiError::new(408, "requestTimeout", "It took too long to transmit the request")),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(ApiError::invalid("Too big content"))
-        }
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_big()),
         Ok(Err(_)) => Err(ApiError::invalid("Invalid request body")),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
 
-/// Accepts connections until `shutdown` fires, then lets open connections finish (at most
-/// 5 s) and stops.
+fn too_big() -> ApiError {
+    ApiError::invalid("Too big content")
+}
+
+/// Accepts connections (at most `max_connections` open at once) until `shutdown` fires, then
+/// lets open connections finish (at most 5 s) and stops.
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Arc<ServerConfig>,
     sim: SimHandle,
+    max_connections: usize,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = TlsAcceptor::from(tls);
     let mut conns = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(max_connections.clamp(1, Semaphore::MAX_PERMITS)));
     loop {
+        // Take a connection slot first: at the limit, new clients wait in the listen backlog.
+        let slot = tokio::select! {
+            _ = shutdown.changed() => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
         tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => {
                     sim.shared().connection_accepted();
-                    conns.spawn(connection(acceptor.clone(), tcp, sim.clone(), shutdown.clone()));
+                    let conn = connection(acceptor.clone(), tcp, sim.clone(), shutdown.clone());
+                    conns.spawn(async move {
+                        conn.await;
+                        drop(slot);
+                    });
                 }
                 Err(e) => {
                     // E.g. too many open files: back off instead of spinning.
@@ -191,11 +225,13 @@ pub(crate) async fn serve(
 
 async fn connection(acceptor: TlsAcceptor, tcp: TcpStream, sim: SimHandle, mut shutdown: watch::Receiver<bool>) {
     let _ = tcp.set_nodelay(true);
+    let timings = sim.shared().ctx.timings;
+    let tcp = StallGuard::new(tcp, timings.write_timeout);
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp).into_fallible()).await {
         Ok(Ok(tls)) => tls,
         Ok(Err((e, tcp))) => {
             tracing::debug!("TLS handshake failed: {e}");
-            linger(tcp).await;
+            linger(tcp.into_inner()).await;
             return;
         }
         Err(_) => return,
@@ -213,7 +249,7 @@ async fn connection(acceptor: TlsAcceptor, tcp: TcpStream, sim: SimHandle, mut s
     let conn = http1::Builder::new()
         .keep_alive(true)
         .timer(TokioTimer::new())
-        .header_read_timeout(IDLE_TIMEOUT)
+        .header_read_timeout(timings.header_read_timeout)
         .serve_connection(TokioIo::new(tls), service);
     tokio::pin!(conn);
     tokio::select! {
@@ -276,7 +312,7 @@ async fn apply(fault: Fault) -> Action {
         ))),
         Fault::Html { status } => Action::Respond(html_page(status)),
         Fault::MalformedJson => Action::Respond(response(200, "application/json", MALFORMED_JSON)),
-        Fault::Oversized(size) => Action::Respond(response(200, "application/json", oversized_body(size))),
+        Fault::Oversized(size) => Action::Respond(chunked_response(200, "application/json", oversized_body(size))),
         Fault::Delay(d) => {
             tokio::time::sleep(d.min(MAX_DELAY)).await;
             Action::Continue
@@ -288,7 +324,7 @@ async fn apply(fault: Fault) -> Action {
             resp.headers_mut().insert(LOCATION, value);
             Action::Respond(resp)
         }
-        f @ (Fault::Truncate | Fault::WrongContentType) => Action::Modify(f),
+        f @ (Fault::Truncate | Fault::WrongContentType | Fault::ForeignOrderRef) => Action::Modify(f),
     }
 }
 
@@ -312,19 +348,24 @@ fn html_page(status: u16) -> Resp {
 }
 
 /// The body of [`Fault::Oversized`]: exactly `size` bytes (at most [`Fault::MAX_OVERSIZED`]),
-/// a JSON object `{"padding":"xxx..."}` if it fits, else spaces.
-fn oversized_body(size: usize) -> Vec<u8> {
+/// a JSON object `{"padding":"xxx..."}` if it fits, else spaces. The padding is sent in slices
+/// of one static block, so even 64 MiB answers take no memory of their own.
+fn oversized_body(size: usize) -> SimBody {
     const HEAD: &[u8] = br#"{"padding":""#;
     const TAIL: &[u8] = br#""}"#;
+    static XS: [u8; 64 * 1024] = [b'x'; 64 * 1024];
     let size = size.min(Fault::MAX_OVERSIZED);
-    let Some(padding) = size.checked_sub(HEAD.len() + TAIL.len()) else {
-        return vec![b' '; size];
+    let Some(mut padding) = size.checked_sub(HEAD.len() + TAIL.len()) else {
+        return SimBody::full(vec![b' '; size]);
     };
-    let mut body = Vec::with_capacity(size);
-    body.extend_from_slice(HEAD);
-    body.resize(HEAD.len() + padding, b'x');
-    body.extend_from_slice(TAIL);
-    body
+    let mut chunks = vec![Bytes::from_static(HEAD)];
+    while padding > 0 {
+        let n = padding.min(XS.len());
+        chunks.push(Bytes::from_static(&XS[..n]));
+        padding -= n;
+    }
+    chunks.push(Bytes::from_static(TAIL));
+    SimBody::chunked(chunks)
 }
 
 fn spoil(mut resp: Resp, fault: Option<Fault>) -> Resp {
@@ -335,9 +376,9 @@ fn spoil(mut resp: Resp, fault: Option<Fault>) -> Resp {
         }
         Some(Fault::Truncate) => {
             let (parts, body) = resp.into_parts();
-            let full = body.data.unwrap_or_default();
-            let half = full.slice(..full.len() / 2);
-            Response::from_parts(parts, SimBody { data: Some(half), then_fail: true })
+            let full: Vec<u8> = body.chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            let half = Bytes::from(full).slice(..body.len() / 2);
+            Response::from_parts(parts, SimBody { chunks: VecDeque::from([half]), then_fail: true })
         }
         _ => resp,
     }
@@ -346,7 +387,11 @@ fn spoil(mut resp: Resp, fault: Option<Fault>) -> Resp {
 async fn handle(sim: &SimHandle, rp: Option<[u8; 32]>, req: Request<Incoming>) -> Result<Resp, DropConnection> {
     let path = req.uri().path();
     if path == "/sim" || path.starts_with("/sim/") {
-        return Ok(crate::simapi::handle(sim, req).await);
+        return Ok(match (sim.control_api(), rp) {
+            (ControlApi::Off, _) => json_response(404, &json!({ "error": "the /sim/ control API is off" })),
+            (ControlApi::ClientCertificate, None) => json_response(401, &json!({ "error": SIM_UNAUTHORIZED })),
+            (ControlApi::ClientCertificate, Some(_)) => crate::simapi::handle(sim, req).await,
+        });
     }
     let Some(rp) = rp else {
         return Ok(error_response(&ApiError::new(
@@ -431,6 +476,10 @@ async fn rp_request(
             Action::Continue => {}
         }
     }
+    if endpoint == Endpoint::Collect && *spoiler == Some(Fault::ForeignOrderRef) {
+        *spoiler = None;
+        return Ok(foreign_collect(sim, rp));
+    }
     Ok(if endpoint == Endpoint::Collect {
         shared.store.collect(&shared.ctx, &rp, order_ref).map(|view| {
             json_response(
@@ -446,6 +495,16 @@ async fn rp_request(
     } else {
         shared.store.cancel(&shared.ctx, &rp, order_ref).map(|()| json_response(200, &json!({})))
     })
+}
+
+/// The answer of [`Fault::ForeignOrderRef`] to a collect: another order's completion.
+fn foreign_collect(sim: &SimHandle, rp: [u8; 32]) -> Result<Resp, ApiError> {
+    let (order_ref, data) = foreign_answer(&sim.shared().ctx, rp).map_err(|e| {
+        tracing::error!("foreign answer failed: {e}");
+        ApiError::new(500, "internalError", "Internal technical error (simulated)")
+    })?;
+    let body = CollectBody { order_ref: &order_ref, status: "complete", hint_code: None, completion_data: Some(&data) };
+    Ok(json_response(200, &body))
 }
 
 fn start(sim: &SimHandle, rp: [u8; 32], endpoint: Endpoint, body: Value) -> Result<Resp, ApiError> {
@@ -473,10 +532,12 @@ mod tests {
 
     #[test]
     fn oversized_bodies_have_the_size_asked_for_up_to_the_maximum() {
-        for size in [0, 1, 13, 14, 15, 4096] {
+        for size in [0, 1, 13, 14, 15, 4096, 64 * 1024 + 13, 64 * 1024 + 14, 64 * 1024 + 15, 300_000] {
             let body = oversized_body(size);
             assert_eq!(body.len(), size);
-            assert_eq!(serde_json::from_slice::<Value>(&body).is_ok(), size >= 14, "{size}");
+            let bytes: Vec<u8> = body.chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            assert_eq!(bytes.len(), size);
+            assert_eq!(serde_json::from_slice::<Value>(&bytes).is_ok(), size >= 14, "{size}");
         }
         assert_eq!(oversized_body(usize::MAX).len(), Fault::MAX_OVERSIZED);
     }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::blocking::BlockingSimulator;
 use crate::clock::Clock;
-use crate::config::{SimConfig, TestPerson, Timings};
+use crate::config::{ControlApi, SimConfig, TestPerson, Timings};
 use crate::fault::{Fault, FaultRule, FaultTable};
 use crate::orders::{Ctx, OrderInfo, PhoneError, Store};
 use crate::pki::Pki;
@@ -27,6 +27,7 @@ pub(crate) struct Shared {
     pub(crate) faults: FaultTable,
     /// TCP connections accepted so far.
     connections: AtomicU64,
+    control_api: ControlApi,
     addr: SocketAddr,
     base_url: String,
 }
@@ -59,6 +60,11 @@ impl SimHandle {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.addr
+    }
+
+    /// Who may use the `/sim/` control endpoints.
+    pub fn control_api(&self) -> ControlApi {
+        self.shared.control_api
     }
 
     /// The simulator's certificates and keys.
@@ -231,12 +237,13 @@ impl Simulator {
             store: Store::default(),
             faults: FaultTable::new(config.faults),
             connections: AtomicU64::new(0),
+            control_api: config.control_api,
             addr,
             base_url: base_url(addr),
         });
         let handle = SimHandle { shared };
         let (tx, rx) = watch::channel(false);
-        let server = tokio::spawn(server::serve(listener, tls, handle.clone(), rx));
+        let server = tokio::spawn(server::serve(listener, tls, handle.clone(), config.max_connections, rx));
         let sweeper = {
             let handle = handle.clone();
             let every = config.timings.sweep_interval.max(Duration::from_millis(10));
@@ -344,6 +351,18 @@ impl SimulatorBuilder {
     /// Reuses a PKI (from [`Pki::generate`] or [`SimHandle::pki_arc`]).
     pub fn pki(mut self, pki: Arc<Pki>) -> Self {
         self.config.pki = Some(pki);
+        self
+    }
+
+    /// Who may use the `/sim/` control endpoints (default: RP client certificates only).
+    pub fn control_api(mut self, control_api: ControlApi) -> Self {
+        self.config.control_api = control_api;
+        self
+    }
+
+    /// At most `n` connections open at once (default [`crate::DEFAULT_MAX_CONNECTIONS`]; 0 counts as 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n;
         self
     }
 

@@ -253,10 +253,10 @@ fn transaction(obj: &Map<String, Value>) -> Result<(), ApiError> {
             return Err(ApiError::invalid("money has invalid amount or currency"));
         }
     }
-    if let Some(w) = get(tx, "riskWarning") {
-        if w.as_str().is_none_or(str::is_empty) {
-            return Err(ApiError::invalid("Invalid riskWarning"));
-        }
+    if let Some(w) = get(tx, "riskWarning")
+        && w.as_str().is_none_or(str::is_empty)
+    {
+        return Err(ApiError::invalid("Invalid riskWarning"));
     }
     if let Some(flags) = get(obj, "riskFlags") {
         let ok =
@@ -315,10 +315,10 @@ pub(crate) fn start_request(ep: Endpoint, body: Value) -> Result<StartRequest, A
 
     let mut return_risk = false;
     if !phone {
-        if let Some(url) = opt_str(obj, "returnUrl", "Invalid returnUrl")? {
-            if url.is_empty() || url.chars().count() > 512 {
-                return Err(ApiError::invalid("Invalid returnUrl"));
-            }
+        if let Some(url) = opt_str(obj, "returnUrl", "Invalid returnUrl")?
+            && (url.is_empty() || url.chars().count() > 512)
+        {
+            return Err(ApiError::invalid("Invalid returnUrl"));
         }
         return_risk = opt_bool(obj, "returnRisk", "Invalid returnRisk")?;
         device_data(obj)?;

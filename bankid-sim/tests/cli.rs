@@ -29,6 +29,10 @@ fn binary_prints_base_url_folder_and_files() {
     assert!(out.contains("listening on https://127.0.0.1:"), "{out}");
     assert!(out.contains(&dir.display().to_string()), "{out}");
     assert!(out.contains("rp-1.p12"), "{out}");
+    assert!(
+        out.contains("/sim/  (needs an RP client certificate"),
+        "the banner says how the control API is guarded: {out}"
+    );
     assert!(dir.join("ca.pem").exists());
     let _ = std::fs::remove_dir_all(&dir);
 

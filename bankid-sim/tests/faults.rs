@@ -157,8 +157,8 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     let sim = sim().await;
     let cfg = config(&sim);
     let mut rp = connect(&sim, Some(0)).await;
-    // The phone needs no client certificate.
-    let mut phone = connect(&sim, None).await;
+    // The phone needs a client certificate of this simulator's RP CA: any RP's will do.
+    let mut phone = connect(&sim, Some(1)).await;
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
     let r = json!({"orderRef": start.order_ref});
 
@@ -267,4 +267,49 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     assert_eq!(s, 404);
     let req = http::Request::builder().method("GET").uri("/sim/status").body(Vec::new()).unwrap();
     assert_eq!(phone.send(req).await.unwrap().status(), 405);
+}
+
+#[tokio::test]
+async fn foreign_order_ref_answers_with_another_orders_completion() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let a = conn.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
+    let asked = json!({"orderRef": a.order_ref});
+    let foreign = bankid_sim::TestPerson::foreign();
+
+    // Per order, once: a complete answer naming another order and another person.
+    sim.inject_fault(&a.order_ref, Fault::ForeignOrderRef, 1).unwrap();
+    let (s, v) = conn.post("/rp/v6.0/collect", &asked).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("complete")));
+    let other = v["orderRef"].as_str().expect("an orderRef").to_owned();
+    assert_ne!(other, a.order_ref);
+    assert!(sim.order(&other).is_none(), "a reference no order of this simulator has");
+    let user = &v["completionData"]["user"];
+    assert_eq!(user["personalNumber"], foreign.personal_number.as_str());
+    assert_ne!(user["personalNumber"], PNR);
+    assert_eq!(user["name"], "Fredrik Främling");
+    assert!(v["completionData"]["signature"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(v["completionData"]["ocspResponse"].as_str().is_some_and(|s| !s.is_empty()));
+    // The order asked about is untouched and answers for itself again.
+    let (s, v) = conn.post("/rp/v6.0/collect", &asked).await;
+    assert_eq!((s, v["orderRef"].as_str(), v["status"].as_str()), (200, Some(a.order_ref.as_str()), Some("pending")));
+    assert_eq!(sim.order(&a.order_ref).unwrap().status, "pending");
+
+    // Per run over /sim/, on every endpoint: start and cancel answers name no other order and
+    // are answered normally; every collect gets a different foreign reference.
+    let mut phone = connect(&sim, Some(1)).await;
+    let (s, _) = phone.post("/sim/fault", &json!({"fault": "foreignOrderRef"})).await;
+    assert_eq!(s, 200);
+    let b = conn.call(&cfg, &AuthRequest::new(ip())).await.expect("auth answered normally");
+    let (_, v1) = conn.post("/rp/v6.0/collect", &json!({"orderRef": b.order_ref})).await;
+    let (_, v2) = conn.post("/rp/v6.0/collect", &json!({"orderRef": b.order_ref})).await;
+    for v in [&v1, &v2] {
+        assert_eq!(v["status"], "complete");
+        assert_ne!(v["orderRef"].as_str(), Some(b.order_ref.as_str()));
+    }
+    assert_ne!(v1["orderRef"], v2["orderRef"]);
+    let (s, v) = conn.post("/rp/v6.0/cancel", &json!({"orderRef": b.order_ref})).await;
+    assert_eq!((s, v), (200, json!({})));
+    assert!(sim.order(&b.order_ref).is_none(), "the cancel was carried out");
 }

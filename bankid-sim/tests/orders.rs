@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use bankid_core::{
     AuthRequest, CallInitiator, CollectRequest, CollectResponse, CollectStatus, CompletionData, ErrorCode, Event,
-    FailedHintCode, Operation, Order, OrderRequest, PendingHintCode, PhoneAuthRequest, PhoneSignRequest, Requirement,
-    Risk, SignRequest, StartMode,
+    FailedHintCode, Input, Order, Output, PendingHintCode, PhoneAuthRequest, PhoneSignRequest, Requirement, Risk,
+    SignRequest, StartMode,
 };
 use bankid_sim::{PhoneError, Timings, qr_content};
 use base64::Engine;
@@ -150,28 +150,28 @@ async fn bankid_cores_qr_codes_are_accepted_by_the_simulated_phone() {
     let mut now = t0;
     let mut user = None;
     let deadline = t0 + Duration::from_secs(20);
-    while !order.is_finished() && now < deadline {
-        if let Some(OrderRequest::Collect(c)) = order.poll_request(now) {
-            let resp = conn.send(c.to_http(&cfg).unwrap()).await.unwrap();
-            order.handle_response(now, resp);
-        }
-        while let Some(ev) = order.poll_event() {
-            match ev {
-                Event::QrChanged(content) => {
-                    seen.push(content.clone());
-                    // The phone scans the third QR code it sees.
-                    if seen.len() == 3 {
-                        sim.scan_qr(&content).expect("core's QR code passes the simulator's check");
-                    }
-                }
-                Event::Progress { hint_code: PendingHintCode::UserSign, .. } => sim.approve(&start.order_ref).unwrap(),
-                Event::Completed(data) => user = Some(data.user),
-                Event::Progress { .. } => {}
-                other => panic!("unexpected {other:?}"),
+    while now < deadline {
+        match order.poll_output(now, &cfg) {
+            Output::Send { id, request, .. } => {
+                let resp = conn.send(request).await.unwrap();
+                order.handle_input(Instant::now(), Input::Response(id, resp.map(Vec::from))).unwrap();
             }
+            Output::Event(Event::QrChanged(content)) => {
+                seen.push(content.clone());
+                // The phone scans the third QR code it sees.
+                if seen.len() == 3 {
+                    sim.scan_qr(&content).expect("core's QR code passes the simulator's check");
+                }
+            }
+            Output::Event(Event::Progress { hint_code: PendingHintCode::UserSign, .. }) => {
+                sim.approve(&start.order_ref).unwrap()
+            }
+            Output::Event(Event::Completed(data)) => user = Some(data.user),
+            Output::Event(Event::Progress { .. }) => {}
+            Output::Event(other) => panic!("unexpected {other:?}"),
+            Output::Wait(until) => tokio::time::sleep_until(until.into()).await,
+            Output::Done => break,
         }
-        let next = order.poll_timeout().unwrap_or(now + Duration::from_millis(100));
-        tokio::time::sleep_until(next.into()).await;
         now = Instant::now();
     }
     assert_eq!(user.expect("completed").personal_number, "198001019994");

@@ -14,14 +14,12 @@
 use std::fmt;
 use std::future::Future;
 use std::ops::ControlFlow;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bankid_core::{
-    Action, AuthRequest, CancelRequest, CollectRequest, CollectResponse, Config, Endpoint, Error, Event, Operation,
-    Order, OrderResponse, OtherPaymentRequest, PaymentRequest, PhoneAuthRequest, PhoneOrderResponse, PhoneSignRequest,
-    SignRequest, TransportError,
-};
+use bankid_core::{Config, Error, Event, Input, InvalidInput, Operation, Order, Output, RequestId, TransportError};
+use tokio::sync::Semaphore;
 
 /// One async HTTP client, as the BankID driver needs it.
 ///
@@ -47,15 +45,22 @@ pub trait HttpTransport: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
 }
 
-/// An async BankID client over the transport `T`. Clones share the transport's connection pool.
+/// An async BankID client over the transport `T`. Clones share the transport's connection pool
+/// and its limit of [`Config::max_connections`] requests in flight (so at most that many
+/// connections); requests beyond it wait their turn.
 pub struct Client<T> {
     transport: T,
     config: Arc<Config>,
+    connections: Arc<Semaphore>,
 }
 
 impl<T: Clone> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Self { transport: self.transport.clone(), config: Arc::clone(&self.config) }
+        Self {
+            transport: self.transport.clone(),
+            config: Arc::clone(&self.config),
+            connections: Arc::clone(&self.connections),
+        }
     }
 }
 
@@ -72,7 +77,8 @@ impl<T: HttpTransport> Client<T> {
     /// [`Error::Identity`] when the roots or the identity are unusable, [`Error::Transport`]
     /// when the HTTP client cannot be built.
     pub fn new(config: Config) -> Result<Self, Error> {
-        Ok(Self { transport: T::new(&config)?, config: Arc::new(config) })
+        let connections = Arc::new(Semaphore::new(config.max_connections()));
+        Ok(Self { transport: T::new(&config)?, config: Arc::new(config), connections })
     }
 
     /// The configuration.
@@ -81,74 +87,34 @@ impl<T: HttpTransport> Client<T> {
         &self.config
     }
 
-    /// Starts an identification order (`/auth`).
+    /// Sends any [`Operation`] and reads its answer; the methods below are this with
+    /// PyBankID's names.
     ///
     /// # Errors
     /// Any [`Error`]: invalid input (nothing sent), BankID's error answers, unexpected
     /// responses, transport failures.
-    pub async fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error> {
-        self.send(request).await
+    pub async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        operation.read_response(self.execute(operation.to_http(&self.config)?).await?)
     }
 
-    /// Starts a signing order (`/sign`).
+    /// Sends one HTTP request as it is and returns its response, whatever its status: for
+    /// drivers of their own (an [`Output::Send`] of an [`Order`], say). Waits for a free
+    /// connection first when [`Config::max_connections`] requests are in flight.
     ///
     /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error> {
-        self.send(request).await
+    /// The transport's failure.
+    pub async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        // The semaphore is never closed, so acquiring fails never; without a permit, go anyway.
+        let _permit = self.connections.acquire().await.ok();
+        self.transport.execute(request).await
     }
 
-    /// Starts a payment order (`/payment`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error> {
-        self.send(request).await
-    }
+    bankid_core::client_methods!(async);
 
-    /// Starts an identification over the phone (`/phone/auth`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts a signing over the phone (`/phone/sign`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Starts a payment the user approves on another device (`/other/payment`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error> {
-        self.send(request).await
-    }
-
-    /// Collects an order once (`/collect`). [`Client::wait`] does this at the right pace.
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error> {
-        self.send(&CollectRequest::new(order_ref)).await
-    }
-
-    /// Cancels an order (`/cancel`).
-    ///
-    /// # Errors
-    /// As [`Client::authenticate`].
-    pub async fn cancel(&self, order_ref: &str) -> Result<(), Error> {
-        self.send(&CancelRequest::new(order_ref)).await.map(drop)
-    }
-
-    /// Runs `order` to its end: collects it, sleeps between requests, and hands every event to
+    /// Runs `order` to its end: collects it, waits between requests, and hands every event to
     /// `on_event`, the final one included, which is also returned ([`Event::is_final`]:
-    /// completed, failed, cancelled or error).
+    /// completed, failed, cancelled or error). QR codes keep coming while a request is in
+    /// flight: the driver waits for the response and the order's next timer together.
     ///
     /// When `on_event` returns [`ControlFlow::Break`], the order is cancelled at BankID and ends
     /// with [`Event::Cancelled`]. When the future is dropped before the end, the cancel request
@@ -168,41 +134,54 @@ impl<T: HttpTransport> Client<T> {
         let mut guard = CancelOnDrop(Some((self.clone(), order.order_ref().to_owned())));
         let mut stop = std::pin::pin!(stop);
         let mut stopped = false;
+        // The request in flight: its id, whether it may be abandoned, and its future.
+        let mut in_flight: Option<(RequestId, bool, Pin<Box<_>>)> = None;
         let end = loop {
-            match order.drive(Instant::now(), &self.config) {
-                Action::Event(event) => {
+            match order.poll_output(Instant::now(), &self.config) {
+                Output::Event(event) if event.is_final() => {
+                    let _ = on_event(&event);
+                    break event;
+                }
+                Output::Event(event) => {
                     if on_event(&event).is_break() {
                         stopped = true;
                         order.cancel();
                     }
                 }
-                // A collect may be abandoned when the caller stops; a cancel is seen through.
-                Action::Send { request, endpoint } => tokio::select! {
-                    result = self.transport.execute(request) => order.handle_result(Instant::now(), result),
-                    () = &mut stop, if !stopped && endpoint == Endpoint::Collect => {
-                        stopped = true;
-                        order.cancel();
+                // A new request replaces (drops) one the order abandoned.
+                Output::Send { id, request, abandonable, .. } => {
+                    in_flight = Some((id, abandonable, Box::pin(self.execute(request))));
+                }
+                Output::Wait(until) => tokio::select! {
+                    (id, result) = result_of(&mut in_flight) => {
+                        in_flight = None;
+                        // An abandoned request's answer is refused as stale, which is right.
+                        order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default();
                     }
-                },
-                Action::Sleep(until) => tokio::select! {
                     () = tokio::time::sleep_until(until.into()) => {}
                     () = &mut stop, if !stopped => {
                         stopped = true;
                         order.cancel();
+                        if in_flight.as_ref().is_some_and(|(_, abandonable, _)| *abandonable) {
+                            in_flight = None;
+                        }
                     }
                 },
-                Action::Done(event) => {
-                    let _ = on_event(&event);
-                    break event;
+                Output::Done => {
+                    break Event::Error(InvalidInput::new("order", "had ended before it was handed to wait").into());
                 }
             }
         };
         guard.0 = None;
         end
     }
+}
 
-    async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        O::parse(self.transport.execute(operation.to_http(&self.config)?).await?)
+/// The result of the request in flight, tagged with its id; pending forever when there is none.
+async fn result_of<F: Future>(in_flight: &mut Option<(RequestId, bool, Pin<Box<F>>)>) -> (RequestId, F::Output) {
+    match in_flight {
+        Some((id, _, future)) => (*id, future.await),
+        None => std::future::pending().await,
     }
 }
 

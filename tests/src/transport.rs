@@ -3,34 +3,19 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use bankid_core::{
-    AuthRequest, CollectResponse, Config, Error, Event, Order, OrderResponse, OtherPaymentRequest, PaymentRequest,
-    PhoneAuthRequest, PhoneOrderResponse, PhoneSignRequest, SignRequest,
-};
+use bankid_core::{Config, Error, Event, Operation, Order};
 
-/// What every transport offers, as blocking calls. Scenarios are written against this.
+/// What every transport offers, as blocking calls. Scenarios are written against this: every
+/// endpoint goes through `send` (the PyBankID-named methods are `send` under another name,
+/// generated once by `bankid_core::client_methods!`).
 pub trait Transport: Sized {
     /// The transport's name, for messages.
     const NAME: &'static str;
 
     /// `Client::new`.
     fn new(config: Config) -> Result<Self, Error>;
-    /// `Client::authenticate`.
-    fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error>;
-    /// `Client::sign`.
-    fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error>;
-    /// `Client::payment`.
-    fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error>;
-    /// `Client::phone_authenticate`.
-    fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error>;
-    /// `Client::phone_sign`.
-    fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error>;
-    /// `Client::other_payment`.
-    fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error>;
-    /// `Client::collect`.
-    fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error>;
-    /// `Client::cancel`.
-    fn cancel(&self, order_ref: &str) -> Result<(), Error>;
+    /// `Client::send`.
+    fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error>;
     /// `Client::wait`.
     fn wait(&self, order: Order, on_event: &mut dyn FnMut(&Event) -> ControlFlow<()>) -> Event;
     /// The client's `Debug` text.
@@ -56,29 +41,8 @@ impl Transport for Blocking {
     fn new(config: Config) -> Result<Self, Error> {
         bankid_blocking::Client::new(config).map(Self)
     }
-    fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error> {
-        self.0.authenticate(request)
-    }
-    fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error> {
-        self.0.sign(request)
-    }
-    fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error> {
-        self.0.payment(request)
-    }
-    fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error> {
-        self.0.phone_authenticate(request)
-    }
-    fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error> {
-        self.0.phone_sign(request)
-    }
-    fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error> {
-        self.0.other_payment(request)
-    }
-    fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error> {
-        self.0.collect(order_ref)
-    }
-    fn cancel(&self, order_ref: &str) -> Result<(), Error> {
-        self.0.cancel(order_ref)
+    fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+        self.0.send(operation)
     }
     fn wait(&self, order: Order, on_event: &mut dyn FnMut(&Event) -> ControlFlow<()>) -> Event {
         self.0.wait(order, on_event)
@@ -109,29 +73,8 @@ macro_rules! async_adapter {
                 };
                 Ok(Self { client, runtime })
             }
-            fn authenticate(&self, request: &AuthRequest) -> Result<OrderResponse, Error> {
-                self.runtime.block_on(self.client.authenticate(request))
-            }
-            fn sign(&self, request: &SignRequest) -> Result<OrderResponse, Error> {
-                self.runtime.block_on(self.client.sign(request))
-            }
-            fn payment(&self, request: &PaymentRequest) -> Result<OrderResponse, Error> {
-                self.runtime.block_on(self.client.payment(request))
-            }
-            fn phone_authenticate(&self, request: &PhoneAuthRequest) -> Result<PhoneOrderResponse, Error> {
-                self.runtime.block_on(self.client.phone_authenticate(request))
-            }
-            fn phone_sign(&self, request: &PhoneSignRequest) -> Result<PhoneOrderResponse, Error> {
-                self.runtime.block_on(self.client.phone_sign(request))
-            }
-            fn other_payment(&self, request: &OtherPaymentRequest) -> Result<PhoneOrderResponse, Error> {
-                self.runtime.block_on(self.client.other_payment(request))
-            }
-            fn collect(&self, order_ref: &str) -> Result<CollectResponse, Error> {
-                self.runtime.block_on(self.client.collect(order_ref))
-            }
-            fn cancel(&self, order_ref: &str) -> Result<(), Error> {
-                self.runtime.block_on(self.client.cancel(order_ref))
+            fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
+                self.runtime.block_on(self.client.send(operation))
             }
             fn wait(&self, order: Order, on_event: &mut dyn FnMut(&Event) -> ControlFlow<()>) -> Event {
                 self.runtime.block_on(self.client.wait(order, on_event))

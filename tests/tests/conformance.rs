@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use bankid_conformance::{AsyncTransport, Blocking, Hyper, Reqwest, Sim, Transport, order, phone_order};
 use bankid_core::{
-    AuthRequest, CallInitiator, CancelReason, CollectStatus, CompletionData, Config, Error, ErrorCode, Event,
-    FailedHintCode, MAX_RESPONSE_BODY, Money, OtherPaymentRequest, PaymentRequest, PendingHintCode, PhoneAuthRequest,
-    PhoneSignRequest, Rfa, Roots, SignRequest, StartMode, TransactionType, TransportErrorKind, UnexpectedKind,
-    UserVisibleTransaction,
+    AuthRequest, CallInitiator, CancelReason, CancelRequest, CollectRequest, CollectStatus, CompletionData, Config,
+    Error, ErrorCode, Event, FailedHintCode, MAX_RESPONSE_BODY, Money, OtherPaymentRequest, PaymentRequest,
+    PendingHintCode, PhoneAuthRequest, PhoneSignRequest, Rfa, Roots, SignRequest, StartMode, TransactionType,
+    TransportErrorKind, UnexpectedKind, UserVisibleTransaction,
 };
 use bankid_sim::{Endpoint, Fault, FaultRule, Simulator};
 use base64::Engine as _;
@@ -77,7 +77,7 @@ fn all_events(log: &mut Vec<String>) -> impl FnMut(&Event) -> ControlFlow<()> + 
 fn auth_qr_scanned_by_phone_completes<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip()).user_visible_data("Log in to Example")).unwrap();
+    let start = client.send(&AuthRequest::new(ip()).user_visible_data("Log in to Example")).unwrap();
     let (mut qr_codes, mut progress) = (Vec::<String>::new(), Vec::new());
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
         match event {
@@ -122,7 +122,7 @@ fn auth_qr_scanned_by_phone_completes<T: Transport>() {
 fn autostart_flow_completes<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     let order = order(&start, StartMode::AutoStart);
     assert_eq!(order.auto_start_token(), Some(start.auto_start_token.as_str()));
     sim.use_autostart(&start.auto_start_token).unwrap();
@@ -150,7 +150,7 @@ fn sign_carries_visible_and_non_visible_data<T: Transport>() {
     let visible = "I agree to the terms of the contract. ".repeat(30_000 / 38);
     let non_visible: Vec<u8> = (0..150_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let request = SignRequest::new(ip(), visible.clone()).user_non_visible_data(non_visible.clone());
-    let start = client.sign(&request).unwrap();
+    let start = client.send(&request).unwrap();
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
         if let Event::QrChanged(content) = event {
             sim.scan_qr(content).unwrap();
@@ -168,7 +168,7 @@ fn sign_carries_visible_and_non_visible_data<T: Transport>() {
 fn phone_auth_completes<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.phone_authenticate(&PhoneAuthRequest::new(PNR, CallInitiator::Rp)).unwrap();
+    let start = client.send(&PhoneAuthRequest::new(PNR, CallInitiator::Rp)).unwrap();
     let mut hints = Vec::new();
     let end = client.wait(phone_order(&start), &mut |event| {
         match event {
@@ -195,7 +195,7 @@ fn phone_sign_completes<T: Transport>() {
     let client: T = sim.client();
     let request =
         PhoneSignRequest::new(PNR, CallInitiator::User, "Approve the new terms").user_non_visible_data(*b"case-4711");
-    let start = client.phone_sign(&request).unwrap();
+    let start = client.send(&request).unwrap();
     sim.approve(&start.order_ref).unwrap();
     let data = completed(client.wait(phone_order(&start), &mut |_| ControlFlow::Continue(())));
     assert_eq!(data.user.personal_number, PNR);
@@ -211,7 +211,7 @@ fn transaction() -> UserVisibleTransaction {
 fn payment_completes<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.payment(&PaymentRequest::new(ip(), transaction())).unwrap();
+    let start = client.send(&PaymentRequest::new(ip(), transaction())).unwrap();
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
         if let Event::QrChanged(content) = event {
             sim.scan_qr(content).unwrap();
@@ -229,7 +229,7 @@ fn payment_completes<T: Transport>() {
 fn other_payment_completes<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.other_payment(&OtherPaymentRequest::new(PNR, transaction())).unwrap();
+    let start = client.send(&OtherPaymentRequest::new(PNR, transaction())).unwrap();
     let end = client.wait(phone_order(&start), &mut |event| {
         if let Event::Progress { .. } = event {
             sim.approve(&start.order_ref).unwrap();
@@ -246,21 +246,21 @@ fn other_payment_completes<T: Transport>() {
 fn caller_cancels_mid_flow<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| match event {
         Event::Progress { .. } => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
     });
     assert!(matches!(end, Event::Cancelled { reason: CancelReason::Caller, error: None }), "{end:?}");
     assert!(sim.order(&start.order_ref).is_none(), "the order is gone at the server");
-    assert_eq!(api_error(client.collect(&start.order_ref)).code, ErrorCode::InvalidParameters);
+    assert_eq!(api_error(client.send(&CollectRequest::new(&start.order_ref))).code, ErrorCode::InvalidParameters);
 }
 
 /// The user cancels in the app.
 fn user_cancels<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
         if let Event::QrChanged(content) = event {
             sim.scan_qr(content).unwrap();
@@ -275,7 +275,7 @@ fn user_cancels<T: Transport>() {
 fn start_failed<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     sim.advance_clock(Duration::from_secs(31));
     let end = client.wait(order(&start, StartMode::Qr), &mut |_| ControlFlow::Continue(()));
     assert!(matches!(end, Event::Failed { hint_code: FailedHintCode::StartFailed, message: Rfa::Rfa17B }), "{end:?}");
@@ -285,7 +285,7 @@ fn start_failed<T: Transport>() {
 fn expired_transaction<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
         if let Event::QrChanged(content) = event {
             sim.scan_qr(content).unwrap();
@@ -305,11 +305,11 @@ fn expired_transaction<T: Transport>() {
 fn already_in_progress<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let first = client.phone_authenticate(&PhoneAuthRequest::new(PNR, CallInitiator::User)).unwrap();
-    let error = api_error(client.phone_authenticate(&PhoneAuthRequest::new(PNR, CallInitiator::User)));
+    let first = client.send(&PhoneAuthRequest::new(PNR, CallInitiator::User)).unwrap();
+    let error = api_error(client.send(&PhoneAuthRequest::new(PNR, CallInitiator::User)));
     assert_eq!((&error.code, error.status.as_u16()), (&ErrorCode::AlreadyInProgress, 400));
     assert_eq!(Error::Api(error).user_message(), Rfa::Rfa4);
-    let collect = client.collect(&first.order_ref).unwrap();
+    let collect = client.send(&CollectRequest::new(&first.order_ref)).unwrap();
     assert_eq!(collect.status, CollectStatus::Failed { hint_code: FailedHintCode::Cancelled });
 }
 
@@ -318,7 +318,10 @@ fn invalid_parameters<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     let unknown = "131daac9-16c6-4618-beb0-365768f37288";
-    for error in [api_error(client.collect(unknown)), api_error(client.cancel(unknown))] {
+    for error in [
+        api_error(client.send(&CollectRequest::new(unknown))),
+        api_error(client.send(&CancelRequest::new(unknown)).map(drop)),
+    ] {
         assert_eq!((error.code, error.status.as_u16()), (ErrorCode::InvalidParameters, 400));
         assert!(!error.details.is_empty());
     }
@@ -330,8 +333,8 @@ fn maintenance_twice_then_success<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::Maintenance).on(Endpoint::Auth).times(1));
-    assert_eq!(api_error(client.authenticate(&AuthRequest::new(ip()))).code, ErrorCode::Maintenance);
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    assert_eq!(api_error(client.send(&AuthRequest::new(ip()))).code, ErrorCode::Maintenance);
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     sim.use_autostart(&start.auto_start_token).unwrap();
     sim.approve(&start.order_ref).unwrap();
     sim.inject_fault(&start.order_ref, Fault::Maintenance, 2).unwrap();
@@ -350,7 +353,7 @@ fn maintenance_twice_then_success<T: Transport>() {
 fn internal_error_not_retried<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     sim.inject_fault(&start.order_ref, Fault::InternalError, 1).unwrap();
     let mut log = Vec::new();
     let end = client.wait(order(&start, StartMode::Qr), &mut all_events(&mut log));
@@ -361,14 +364,17 @@ fn internal_error_not_retried<T: Transport>() {
         other => panic!("{other:?}"),
     }
     assert!(!log.iter().any(|event| event.starts_with("Retrying")), "{log:?}");
-    assert!(matches!(client.collect(&start.order_ref).unwrap().status, CollectStatus::Pending { .. }));
+    assert!(matches!(
+        client.send(&CollectRequest::new(&start.order_ref)).unwrap().status,
+        CollectStatus::Pending { .. }
+    ));
 }
 
 /// A dropped connection on collect is retried (collect only reads); the order completes.
 fn collect_retries_after_dropped_connection<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     sim.use_autostart(&start.auto_start_token).unwrap();
     sim.approve(&start.order_ref).unwrap();
     sim.inject_fault(&start.order_ref, Fault::Drop, 1).unwrap();
@@ -391,15 +397,63 @@ fn slow_server_times_out<T: Transport>() {
     let client = T::new(sim.config().with_request_timeout(Duration::from_millis(400))).unwrap();
     sim.add_fault(FaultRule::new(Fault::Delay(Duration::from_secs(3))).on(Endpoint::Auth).times(1));
     let started = Instant::now();
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Timeout);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Timeout);
     assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+}
+
+/// A collect answered with another order's reference and another person: an error naming the
+/// mismatch, never a completion (for an identification, the wrong person logged in). Both from
+/// `wait` and from a single `collect`.
+fn foreign_order_answer_is_an_error<T: Transport>() {
+    let sim = Sim::start();
+    let client: T = sim.client();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
+    sim.inject_fault(&start.order_ref, Fault::ForeignOrderRef, 2).unwrap();
+    let error = unexpected(client.send(&CollectRequest::new(&start.order_ref)));
+    assert_eq!(error.kind, UnexpectedKind::ForeignOrder);
+    let mut log = Vec::new();
+    let end = client.wait(order(&start, StartMode::Qr), &mut all_events(&mut log));
+    let Event::Error(Error::UnexpectedResponse(error)) = end else { panic!("{end:?}") };
+    assert_eq!(error.kind, UnexpectedKind::ForeignOrder);
+    assert!(!log.iter().any(|event| event.starts_with("Completed")), "{log:?}");
+    // The order asked about is untouched at the simulator.
+    assert!(matches!(
+        client.send(&CollectRequest::new(&start.order_ref)).unwrap().status,
+        CollectStatus::Pending { .. }
+    ));
+}
+
+/// Each collect takes 2.5 s to answer: the QR code still changes every second, each at its own
+/// second, while the collect is in flight (the old drivers showed one every 2.5 s).
+fn qr_codes_keep_coming_while_a_collect_is_slow<T: Transport>() {
+    let sim = Sim::start();
+    let client: T = sim.client();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
+    sim.add_fault(FaultRule::new(Fault::Delay(Duration::from_millis(2_500))).on(Endpoint::Collect));
+    let t0 = Instant::now();
+    let mut shown: Vec<(u64, Duration)> = Vec::new();
+    let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
+        if let Event::QrChanged(content) = event {
+            let second = content.split('.').nth(2).and_then(|s| s.parse().ok()).expect("seconds");
+            shown.push((second, t0.elapsed()));
+        }
+        if shown.len() == 6 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    });
+    assert!(matches!(end, Event::Cancelled { reason: CancelReason::Caller, .. }), "{end:?}");
+    let seconds: Vec<u64> = shown.iter().map(|(second, _)| *second).collect();
+    assert_eq!(seconds, [0, 1, 2, 3, 4, 5]);
+    for (second, at) in &shown {
+        // At its second (the order started just before t0), with room for a busy machine.
+        assert!(*at + Duration::from_millis(50) >= Duration::from_secs(*second), "{shown:?}");
+        assert!(*at < Duration::from_secs(*second) + Duration::from_millis(900), "{shown:?}");
+    }
 }
 
 /// The server's certificate chains to a root we do not trust: TLS error, no request sent.
 fn untrusted_server_certificate<T: Transport>() {
     let sim = Sim::start();
     let client = T::new(sim.config().with_roots(Roots::test())).unwrap();
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Tls);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Tls);
     assert_eq!(sim.order_count(), 0, "no order was created");
 }
 
@@ -413,7 +467,7 @@ fn foreign_client_certificate<T: Transport>() {
     // With TLS 1.3 the client's handshake is done before the server checks its certificate, so
     // the request is written before the alert arrives; bankid-sim reads and drops it before
     // closing (no TCP reset), so every transport reads the alert and reports a TLS error.
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Tls);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Tls);
     assert_eq!(sim.order_count(), 0, "no order was created");
 }
 
@@ -421,7 +475,7 @@ fn foreign_client_certificate<T: Transport>() {
 fn no_client_identity<T: Transport>() {
     let sim = Sim::start();
     let client = T::new(sim.config().without_identity()).unwrap();
-    let error = api_error(client.authenticate(&AuthRequest::new(ip())));
+    let error = api_error(client.send(&AuthRequest::new(ip())));
     assert_eq!((error.code, error.status.as_u16()), (ErrorCode::Unauthorized, 401));
 }
 
@@ -429,8 +483,8 @@ fn no_client_identity<T: Transport>() {
 fn pkcs12_identity<T: Transport>() {
     let sim = Sim::start();
     let client = T::new(sim.config().with_identity(sim.identity(1))).unwrap();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
-    client.cancel(&start.order_ref).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
+    client.send(&CancelRequest::new(&start.order_ref)).map(drop).unwrap();
 }
 
 /// A load balancer's HTML 503 page: `maintenance` taken from the status, not retried.
@@ -438,7 +492,7 @@ fn html_503<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::Html { status: 503 }).on(Endpoint::Auth).times(1));
-    let error = api_error(client.authenticate(&AuthRequest::new(ip())));
+    let error = api_error(client.send(&AuthRequest::new(ip())));
     assert_eq!((error.code, error.status.as_u16(), error.inferred_from_status), (ErrorCode::Maintenance, 503, true));
     assert_eq!(sim.order_count(), 0, "not retried (a retry would have been answered and created an order)");
 }
@@ -448,7 +502,7 @@ fn html_error_page<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::Html { status: 502 }).on(Endpoint::Auth).times(1));
-    let error = unexpected(client.authenticate(&AuthRequest::new(ip())));
+    let error = unexpected(client.send(&AuthRequest::new(ip())));
     assert_eq!((error.kind, error.status.as_u16()), (UnexpectedKind::Status, 502));
     assert!(error.content_type.as_deref().is_some_and(|ct| ct.starts_with("text/html")));
     assert!(error.excerpt.contains("Bad Gateway"));
@@ -459,7 +513,7 @@ fn malformed_body<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::MalformedJson).on(Endpoint::Auth).times(1));
-    let error = unexpected(client.authenticate(&AuthRequest::new(ip())));
+    let error = unexpected(client.send(&AuthRequest::new(ip())));
     assert!(matches!(error.kind, UnexpectedKind::Body(_)), "{error:?}");
 }
 
@@ -468,7 +522,7 @@ fn wrong_content_type<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::WrongContentType).on(Endpoint::Auth).times(1));
-    assert_eq!(unexpected(client.authenticate(&AuthRequest::new(ip()))).kind, UnexpectedKind::ContentType);
+    assert_eq!(unexpected(client.send(&AuthRequest::new(ip()))).kind, UnexpectedKind::ContentType);
 }
 
 /// A redirect is handed to the core, not followed: its target sees no connection.
@@ -478,7 +532,7 @@ fn redirect_not_followed<T: Transport>() {
     let client: T = sim.client();
     let location = format!("{}/rp/v6.0/auth", target.base_url());
     sim.add_fault(FaultRule::new(Fault::Redirect(location)).on(Endpoint::Auth).times(1));
-    let error = unexpected(client.authenticate(&AuthRequest::new(ip())));
+    let error = unexpected(client.send(&AuthRequest::new(ip())));
     assert_eq!((error.kind, error.status.as_u16()), (UnexpectedKind::Status, 302));
     assert_eq!(target.connections_accepted(), 0);
 }
@@ -488,7 +542,7 @@ fn dropped_connection<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::Drop).on(Endpoint::Auth).times(1));
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Io);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Io);
 }
 
 /// The server stops halfway through the body.
@@ -496,7 +550,7 @@ fn truncated_body<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::Truncate).on(Endpoint::Auth).times(1));
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Io);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Io);
 }
 
 /// An answer larger than the cap is not read to the end (the simulator's `oversized` fault).
@@ -504,29 +558,29 @@ fn body_too_large<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
     sim.add_fault(FaultRule::new(Fault::Oversized(MAX_RESPONSE_BODY + 1)).on(Endpoint::Auth).times(1));
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::BodyTooLarge);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::BodyTooLarge);
 }
 
 /// Nothing listens on the port.
 fn connection_refused<T: Transport>() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let client = T::new(Config::custom(&format!("https://127.0.0.1:{port}"), Roots::test()).unwrap()).unwrap();
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Connect);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Connect);
 }
 
 /// A host name that does not resolve (`.invalid` never does) is a connect failure.
 fn unknown_host<T: Transport>() {
     let client = T::new(Config::custom("https://bankid-sim.invalid", Roots::test()).unwrap()).unwrap();
-    assert_eq!(transport_kind(client.authenticate(&AuthRequest::new(ip()))), TransportErrorKind::Connect);
+    assert_eq!(transport_kind(client.send(&AuthRequest::new(ip()))), TransportErrorKind::Connect);
 }
 
 /// A whole flow and more over one connection: one TLS handshake.
 fn connections_are_reused<T: Transport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     for _ in 0..10 {
-        client.collect(&start.order_ref).unwrap();
+        client.send(&CollectRequest::new(&start.order_ref)).unwrap();
     }
     let end = client.wait(order(&start, StartMode::Qr), &mut |event| {
         match event {
@@ -537,8 +591,8 @@ fn connections_are_reused<T: Transport>() {
         ControlFlow::Continue(())
     });
     completed(end);
-    let second = client.sign(&SignRequest::new(ip(), "Second order")).unwrap();
-    client.cancel(&second.order_ref).unwrap();
+    let second = client.send(&SignRequest::new(ip(), "Second order")).unwrap();
+    client.send(&CancelRequest::new(&second.order_ref)).map(drop).unwrap();
     assert_eq!(sim.connections_accepted(), 1);
 }
 
@@ -559,7 +613,7 @@ fn debug_shows_no_secrets<T: Transport>() {
 fn stop_signal_cancels<T: AsyncTransport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     let end = client.wait_stopped_after(order(&start, StartMode::Qr), Duration::from_millis(300));
     assert!(matches!(end, Event::Cancelled { reason: CancelReason::Caller, error: None }), "{end:?}");
     assert!(sim.order(&start.order_ref).is_none());
@@ -569,7 +623,7 @@ fn stop_signal_cancels<T: AsyncTransport>() {
 fn dropping_wait_cancels<T: AsyncTransport>() {
     let sim = Sim::start();
     let client: T = sim.client();
-    let start = client.authenticate(&AuthRequest::new(ip())).unwrap();
+    let start = client.send(&AuthRequest::new(ip())).unwrap();
     client.wait_dropped_after(order(&start, StartMode::Qr), Duration::from_millis(300), Duration::from_millis(500));
     assert!(sim.order(&start.order_ref).is_none(), "the order is gone at the server");
 }
@@ -619,6 +673,8 @@ suite! {
         internal_error_not_retried,
         collect_retries_after_dropped_connection,
         slow_server_times_out,
+        foreign_order_answer_is_an_error,
+        qr_codes_keep_coming_while_a_collect_is_slow,
         untrusted_server_certificate,
         foreign_client_certificate,
         no_client_identity,

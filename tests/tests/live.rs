@@ -6,7 +6,7 @@
 //! `outstandingTransaction` or `noClient` right after it starts, and cancel answers `{}`.
 
 use bankid_conformance::{Blocking, Hyper, Reqwest, Transport};
-use bankid_core::{AuthRequest, CollectStatus, Config, PendingHintCode};
+use bankid_core::{AuthRequest, CancelRequest, CollectRequest, CollectStatus, Config, PendingHintCode};
 
 fn enabled() -> bool {
     let on = std::env::var_os("BANKID_LIVE_TEST").is_some_and(|v| v == "1");
@@ -21,8 +21,8 @@ fn auth_collect_cancel<T: Transport>() {
         return;
     }
     let client = T::new(Config::test()).expect("the public test identity loads");
-    let start = client.authenticate(&AuthRequest::new("192.0.2.10".parse().unwrap())).expect("auth");
-    let collect = client.collect(&start.order_ref).expect("collect");
+    let start = client.send(&AuthRequest::new("192.0.2.10".parse().unwrap())).expect("auth");
+    let collect = client.send(&CollectRequest::new(&start.order_ref)).expect("collect");
     assert!(
         matches!(
             collect.status,
@@ -31,7 +31,7 @@ fn auth_collect_cancel<T: Transport>() {
         "{:?}",
         collect.status
     );
-    client.cancel(&start.order_ref).expect("cancel");
+    client.send(&CancelRequest::new(&start.order_ref)).map(drop).expect("cancel");
 }
 
 #[test]
