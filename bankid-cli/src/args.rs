@@ -80,6 +80,10 @@ pub(crate) struct WebArgs {
     /// Language of the user messages.
     #[arg(long, value_name = "LANG", default_value = "en", value_parser = one_of(Language::ALL, Language::as_str))]
     pub(crate) lang: Language,
+    /// Verify completion signatures against this root (PEM) instead of the server's known one
+    /// (the embedded simulator's, or BankID's for --env test and --env prod).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) signature_root: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) server: ServerArgs,
 }

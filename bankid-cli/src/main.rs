@@ -23,8 +23,8 @@ mod run;
 mod server;
 mod sim;
 mod start;
-mod web;
 mod verify;
+mod web;
 
 use std::process::ExitCode;
 

@@ -27,6 +27,7 @@ use bankid_axum::{
     BankId, Completed, IpSource, Key, OrderKind, Rejection, Reply, Rp, Settings, StartContext, StartRequest, Started,
 };
 use bankid_core::{AuthRequest, Language, SignRequest, StartMode};
+use bankid_verify::{Environment, Expectations, TrustAnchors};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::header::{HOST, LOCATION, ORIGIN, SET_COOKIE};
@@ -34,13 +35,15 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::args::WebArgs;
+use crate::args::{EnvName, WebArgs};
 use crate::output::{EXIT_ERROR, EXIT_OK};
 use crate::server::{Embedded, Server, connect};
 use crate::sim::{EmbeddedSim, Phone, Pickup};
 
 /// The demo's own session cookie.
 const SESSION_COOKIE: &str = "demo_session";
+/// What the app shows at login.
+const LOGIN_TEXT: &str = "Log in to the bankid-rs demo";
 /// The longest text the demo lets a user sign.
 const MAX_SIGN_TEXT: usize = 500;
 
@@ -73,7 +76,17 @@ async fn serve(args: WebArgs) -> Result<(), String> {
             .map_err(|_| format!("--ip-header {header:?} is not a header name"))?;
         settings = settings.ip_source(IpSource::Header(name));
     }
-    let demo = Demo { sealer, phones: Mutex::default(), sim, lang: args.lang };
+    let anchors = match (&sim, &args.signature_root, args.server.env) {
+        (_, Some(pem), _) => {
+            let text = std::fs::read_to_string(pem).map_err(|e| format!("--signature-root {}: {e}", pem.display()))?;
+            Some(TrustAnchors::from_pem(&text).map_err(|e| format!("--signature-root {}: {e}", pem.display()))?)
+        }
+        (Some(sim), None, _) => TrustAnchors::from_pem(sim.signature_root_pem()).ok(),
+        (None, None, Some(EnvName::Test)) => Some(TrustAnchors::bankid(Environment::Test)),
+        (None, None, Some(EnvName::Prod)) => Some(TrustAnchors::bankid(Environment::Production)),
+        (None, None, _) => None,
+    };
+    let demo = Demo { sealer, anchors, phones: Mutex::default(), sim, lang: args.lang };
     let bankid = BankId::new(client, settings, demo).map_err(|e| e.to_string())?;
     let app = Router::new()
         .route("/", get(page))
@@ -110,6 +123,9 @@ struct Visitor {
     name: String,
     personal_number: String,
     signed: Option<Signed>,
+    /// What bankid-verify said about the login's signature.
+    #[serde(default)]
+    login_verification: String,
 }
 
 /// The last signature of a visitor.
@@ -117,7 +133,8 @@ struct Visitor {
 struct Signed {
     text: String,
     name: String,
-    text_in_signature: bool,
+    /// What bankid-verify said about the signature.
+    verification: String,
 }
 
 /// A QR order the simulated phone watches: what the page was last shown, the phone, since when.
@@ -126,6 +143,8 @@ type Watched = (watch::Sender<Option<String>>, Phone, Instant);
 /// The demo site: its session sealer, and the simulated phone of the embedded simulator.
 struct Demo {
     sealer: Sealer,
+    /// The signature root completions are verified against, when one is known.
+    anchors: Option<TrustAnchors>,
     /// QR orders the simulated phone watches: what the page was last shown, and the phone.
     phones: Mutex<HashMap<String, Watched>>,
     sim: Option<EmbeddedSim>,
@@ -133,6 +152,27 @@ struct Demo {
 }
 
 impl Demo {
+    /// Verifies a completion's signature and OCSP response (bankid-verify): one line for the page.
+    fn verify(&self, done: &Completed, text: Option<&str>) -> String {
+        let Some(anchors) = &self.anchors else {
+            return "Signature not verified: no signature root is known for this server (--signature-root PEM)."
+                .to_owned();
+        };
+        let func_id = if done.kind == OrderKind::Sign { "Signing" } else { "Identification" };
+        let mut expect =
+            Expectations::new(anchors.clone()).personal_number(done.data.user.personal_number.clone()).func_id(func_id);
+        if let Some(text) = text {
+            expect = expect.user_visible_data(BASE64.encode(text));
+        }
+        match bankid_verify::verify(&done.data.signature, Some(&done.data.ocsp_response), &expect) {
+            Ok(verified) => format!(
+                "Signature verified: it covers this text, chains to {}, and the OCSP response says good.",
+                verified.chain().last().map_or("the signature root", |c| c.issuer())
+            ),
+            Err(error) => format!("Signature NOT verified ({}): {error}", error.code()),
+        }
+    }
+
     fn session_of(&self, headers: &HeaderMap) -> Option<Visitor> {
         let sealed = cookie(headers, SESSION_COOKIE)?;
         serde_json::from_slice(&self.sealer.open(sealed).ok()?).ok()
@@ -167,14 +207,19 @@ impl Rp for Demo {
         let user = &done.data.user;
         let mut visitor = match self.session_of(&done.headers) {
             Some(visitor) if done.kind == OrderKind::Sign => visitor,
-            _ => Visitor { name: user.name.clone(), personal_number: user.personal_number.clone(), signed: None },
+            _ => Visitor {
+                name: user.name.clone(),
+                personal_number: user.personal_number.clone(),
+                signed: None,
+                login_verification: String::new(),
+            },
         };
         if done.kind == OrderKind::Sign {
             let text = done.context.as_deref().unwrap_or_default().trim();
-            let expected = format!(">{}</usrVisibleData>", BASE64.encode(text));
-            let text_in_signature =
-                done.data.signature_xml().is_ok_and(|xml| String::from_utf8_lossy(&xml).contains(&expected));
-            visitor.signed = Some(Signed { text: text.to_owned(), name: user.name.clone(), text_in_signature });
+            let verification = self.verify(&done, Some(text));
+            visitor.signed = Some(Signed { text: text.to_owned(), name: user.name.clone(), verification });
+        } else {
+            visitor.login_verification = self.verify(&done, Some(LOGIN_TEXT));
         }
         let internal = || Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot seal the session");
         let plain = serde_json::to_vec(&visitor).map_err(|_| internal())?;
@@ -249,21 +294,18 @@ async fn page(State(app): State<App>, request: Request) -> Response {
             let pnr = &visitor.personal_number;
             let _ = write!(
                 body,
-                r#"<h1>Welcome, <span id="name">{}</span></h1><p>Personal number <span id="pnr">{}</span>.</p>"#,
+                r#"<h1>Welcome, <span id="name">{}</span></h1><p>Personal number <span id="pnr">{}</span>.</p><p id="login-verification">{}</p>"#,
                 esc(&visitor.name),
-                esc(pnr)
+                esc(pnr),
+                esc(&visitor.login_verification)
             );
             if let Some(signed) = &visitor.signed {
                 let _ = write!(
                     body,
-                    r#"<section id="signed"><h2>Signed</h2><blockquote id="signed-text">{}</blockquote><p>Signed by <span id="signed-by">{}</span>. {}</p></section>"#,
+                    r#"<section id="signed"><h2>Signed</h2><blockquote id="signed-text">{}</blockquote><p>Signed by <span id="signed-by">{}</span>.</p><p id="signed-verification">{}</p></section>"#,
                     esc(&signed.text),
                     esc(&signed.name),
-                    if signed.text_in_signature {
-                        "The signature holds this text."
-                    } else {
-                        "The signature does NOT hold this text."
-                    }
+                    esc(&signed.verification)
                 );
             }
             let _ = write!(

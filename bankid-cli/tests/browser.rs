@@ -442,7 +442,9 @@ fn embedded_simulator_login_sign_and_logout() {
     );
     assert_eq!(signed, text);
     assert_eq!(browser.text("#signed-by"), NAME);
-    assert!(browser.text("#signed").contains("The signature holds this text."));
+    let verification = browser.text("#signed-verification");
+    assert!(verification.starts_with("Signature verified: it covers this text"), "{verification}");
+    assert!(browser.text("#login-verification").starts_with("Signature verified"));
     keep_screenshot("web-completed.png", &browser.screenshot(None));
 
     browser.click("#logout");
