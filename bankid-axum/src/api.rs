@@ -491,14 +491,14 @@ async fn status_inner<T: HttpTransport, R: Rp>(app: &Inner<T, R>, request: Reque
     let wall = SystemTime::now();
     let mut session = app.open_required(&parts.headers, wall)?.ok_or_else(no_order)?;
     let mut active = session.order.take().ok_or_else(no_order)?;
-    if let Some(nonce) = &body.return_nonce {
-        if !same_secret(nonce, &active.nonce) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "foreign_return",
-                "the return link does not belong to the order of this browser",
-            ));
-        }
+    if let Some(nonce) = &body.return_nonce
+        && !same_secret(nonce, &active.nonce)
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "foreign_return",
+            "the return link does not belong to the order of this browser",
+        ));
     }
     let order_ref = active.order.order_ref().to_owned();
     let mut extra_headers = HeaderMap::new();

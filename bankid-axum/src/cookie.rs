@@ -68,10 +68,11 @@ pub(crate) enum OriginRefused {
 /// own `Host`. Returns the origin.
 pub(crate) fn check_origin<'a>(settings: &Settings, headers: &'a HeaderMap) -> Result<&'a str, OriginRefused> {
     let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok()).ok_or(OriginRefused::Missing)?;
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return Err(OriginRefused::Foreign);
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok())
+        && site != "same-origin"
+        && site != "none"
+    {
+        return Err(OriginRefused::Foreign);
     }
     let allowed = if settings.allowed_origins.is_empty() {
         let authority = origin.split_once("://").map(|(_, authority)| authority);

@@ -588,10 +588,10 @@ fn read_message(stream: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
         if stream.read_line(&mut line).ok()? == 0 {
             return None;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().ok()?;
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
         }
         head.extend_from_slice(line.as_bytes());
         if line == "\r\n" {
