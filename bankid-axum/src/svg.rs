@@ -1,5 +1,7 @@
-//! The QR code as a small SVG: one `<path>` of horizontal runs of dark modules, with a
-//! four-module quiet zone, scaled by the browser (`shape-rendering="crispEdges"`).
+//! The QR code as a small SVG: one stroked `<path>` of horizontal runs of dark modules (each
+//! row a line through the modules' middle, `m` moves between runs), a four-module quiet zone,
+//! scaled by the browser (`shape-rendering="crispEdges"`). Attributes use single quotes, so
+//! that the SVG travels in JSON without escapes.
 //!
 //! # Why the symbol is put together here
 //! The `qrcode` crate encodes the data and the error correction. Its drawing and mask
@@ -207,22 +209,32 @@ pub fn qr_svg(content: &str) -> Option<String> {
         Symbol::Packed(_, width) | Symbol::Modules(_, width) => *width,
     };
     let size = width + 2 * QUIET;
-    let mut svg = String::with_capacity(300 + width * width * 2);
+    let mut svg = String::with_capacity(300 + width * width);
     // Writing into a String cannot fail.
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges" role="img" aria-label="BankID QR code"><rect width="{size}" height="{size}" fill="#fff"/><path fill="#000" d=""##
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {size} {size}' shape-rendering='crispEdges' role='img' aria-label='BankID QR code'><rect width='{size}' height='{size}' fill='#fff'/><path stroke='#000' d='"
     );
+    // The end of the previous run in this row, if any.
+    let mut last: Option<(usize, usize)> = None;
     let mut run = |x: usize, y: usize, len: usize| {
-        svg.push('M');
-        push_number(&mut svg, x + QUIET);
-        svg.push(' ');
-        push_number(&mut svg, y + QUIET);
+        match last {
+            Some((row, end)) if row == y => {
+                svg.push('m');
+                push_number(&mut svg, x - end);
+                svg.push_str(" 0");
+            }
+            _ => {
+                svg.push('M');
+                push_number(&mut svg, x + QUIET);
+                svg.push(' ');
+                push_number(&mut svg, y + QUIET);
+                svg.push_str(".5");
+            }
+        }
         svg.push('h');
         push_number(&mut svg, len);
-        svg.push_str("v1h-");
-        push_number(&mut svg, len);
-        svg.push_str(" z");
+        last = Some((y, x + len));
     };
     match &symbol {
         Symbol::Packed(rows, _) => {
@@ -253,7 +265,7 @@ pub fn qr_svg(content: &str) -> Option<String> {
             }
         }
     }
-    svg.push_str(r#""/></svg>"#);
+    svg.push_str("'/></svg>");
     Some(svg)
 }
 
@@ -272,20 +284,35 @@ mod tests {
     /// Draws the SVG's runs back into a grid and decodes it with rqrr: the picture holds the
     /// content.
     pub(crate) fn decode(svg: &str) -> String {
-        let size: usize = svg.split("viewBox=\"0 0 ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-        let path = svg.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
+        let size: usize = svg.split("viewBox='0 0 ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        let path = svg.split(" d='").nth(1).unwrap().split('\'').next().unwrap();
         let scale = 4;
         let mut pixels = vec![255u8; size * size * scale * scale];
-        for run in path.split('M').filter(|s| !s.is_empty()) {
-            let (x, rest) = run.split_once(' ').unwrap();
-            let (y, rest) = rest.split_once('h').unwrap();
-            let w = rest.split('v').next().unwrap();
-            let (x, y, w): (usize, usize, usize) = (x.parse().unwrap(), y.parse().unwrap(), w.parse().unwrap());
-            for py in y * scale..(y + 1) * scale {
-                for px in x * scale..(x + w) * scale {
-                    pixels[py * size * scale + px] = 0;
+        let (mut x, mut y) = (0usize, 0usize);
+        // Commands: M x y.5 | m dx 0 | h w.
+        let mut rest = path;
+        while let Some(command) = rest.chars().next() {
+            let end = rest[1..].find(['M', 'm', 'h']).map_or(rest.len(), |i| i + 1);
+            let args = &rest[1..end];
+            match command {
+                'M' => {
+                    let (a, b) = args.split_once(' ').unwrap();
+                    x = a.parse().unwrap();
+                    y = b.trim_end_matches(".5").parse().unwrap();
                 }
+                'm' => x += args.split(' ').next().unwrap().parse::<usize>().unwrap(),
+                'h' => {
+                    let w: usize = args.parse().unwrap();
+                    for py in y * scale..(y + 1) * scale {
+                        for px in x * scale..(x + w) * scale {
+                            pixels[py * size * scale + px] = 0;
+                        }
+                    }
+                    x += w;
+                }
+                other => panic!("unexpected {other}"),
             }
+            rest = &rest[end..];
         }
         let side = size * scale;
         let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
@@ -402,6 +429,7 @@ mod tests {
                        dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8";
         let svg = qr_svg(content).unwrap();
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
+        assert!(!svg.contains('"'), "no double quotes: nothing to escape in JSON");
         assert!(svg.len() < 8_000, "{} bytes", svg.len());
         assert_eq!(decode(&svg), content);
         assert!(qr_svg(&"x".repeat(10_000)).is_none());
