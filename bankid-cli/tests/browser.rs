@@ -468,8 +468,21 @@ fn cancel_cancels_at_the_simulator() {
     assert_eq!((order.status, order.qr_start_token.as_deref()), ("pending", Some(token)));
     browser.click(".bankid-cancel");
     browser.wait_for("the start button again", "return !document.querySelector('.bankid-start').hidden", LONG);
+    wait_until_gone(&sim, &order_ref);
+
+    // Leaving the page cancels the order too.
+    start_login(&browser, &site.url);
+    qr_content(&browser);
+    let order_ref = browser.js("return document.getElementById('login').getAttribute('data-bankid-order')");
+    let order_ref = order_ref.as_str().expect("the widget names the order").to_owned();
+    assert!(sim.handle().order(&order_ref).is_some());
+    browser.goto("about:blank");
+    wait_until_gone(&sim, &order_ref);
+}
+
+fn wait_until_gone(sim: &Sim, order_ref: &str) {
     let deadline = Instant::now() + LONG;
-    while sim.handle().order(&order_ref).is_some() {
+    while sim.handle().order(order_ref).is_some() {
         assert!(Instant::now() < deadline, "the simulator still has the order");
         thread::sleep(Duration::from_millis(100));
     }
