@@ -396,6 +396,36 @@ async fn ip_from_a_proxy_header_and_mobile_launch() {
     assert_eq!((status, body["error"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("no_client_ip")));
 }
 
+/// An RP that keeps the default start: identification only.
+struct LoginOnly;
+
+impl Rp for LoginOnly {
+    async fn completed(&self, _done: Completed) -> Result<Reply, Rejection> {
+        Ok(Reply::default())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_rp_offers_identification_only() {
+    let env = Env::start().await;
+    let client = Client::<Recording>::new(env.config.clone()).unwrap();
+    let bankid = BankId::new(client, Settings::new(vec![key(8)]), LoginOnly).unwrap();
+    let router: Router = Router::new().nest("/bankid", bankid.router());
+    let mut browser = Browser::new();
+    for kind in ["/sign", "/payment"] {
+        let (status, body, _) = browser.post(&router, kind, json!({"context": "x"})).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_offered")), "{kind}");
+    }
+    let (status, body, _) = browser.post(&router, "/auth", json!({})).await;
+    assert_eq!((status, body["kind"].as_str()), (StatusCode::OK, Some("auth")));
+    // Settings that cannot work are refused up front.
+    let client = Client::<Recording>::new(env.config.clone()).unwrap();
+    assert_eq!(BankId::new(client, Settings::new(vec![]), LoginOnly).unwrap_err(), bankid_axum::SettingsError::NoKeys);
+    let client = Client::<Recording>::new(env.config.clone()).unwrap();
+    let bad = Settings::new(vec![key(8)]).cookie_path("no-slash");
+    assert!(BankId::new(client, bad, LoginOnly).is_err());
+}
+
 #[tokio::test]
 async fn widget_is_served_and_small() {
     let env = Env::start().await;

@@ -224,7 +224,12 @@ impl Rp for Demo {
         let internal = || Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot seal the session");
         let plain = serde_json::to_vec(&visitor).map_err(|_| internal())?;
         let sealed = self.sealer.seal(&plain).map_err(|_| internal())?;
-        let cookie = format!("{SESSION_COOKIE}={sealed}; Path=/; HttpOnly; SameSite=Strict");
+        // Secure except on loopback, like bankid-axum's own cookies.
+        let host = done.headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name).trim_matches(['[', ']']);
+        let loopback = name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let secure = if loopback { "" } else { "; Secure" };
+        let cookie = format!("{SESSION_COOKIE}={sealed}; Path=/; HttpOnly; SameSite=Strict{secure}");
         let value = HeaderValue::from_str(&cookie).map_err(|_| internal())?;
         let reply = Reply::new(serde_json::json!({ "redirect": "/" })).header(SET_COOKIE, value);
         Ok(reply)
