@@ -61,8 +61,13 @@ impl ApiError {
     }
 
     fn bankid(error: &Error, lang: Language) -> Self {
-        let code = error.error_code().map_or("bankid_unreachable", |_| "bankid_error");
-        let mut this = Self::new(StatusCode::BAD_GATEWAY, code, error.to_string());
+        let (status, code) = match error {
+            // The RP's request broke BankID's rules (e.g. a text too long): nothing was sent.
+            Error::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_input"),
+            Error::Transport(_) => (StatusCode::BAD_GATEWAY, "bankid_unreachable"),
+            _ => (StatusCode::BAD_GATEWAY, "bankid_error"),
+        };
+        let mut this = Self::new(status, code, error.to_string());
         if let Some(code) = error.error_code() {
             this.message = format!("BankID answered {code}");
         }

@@ -105,8 +105,9 @@
 //! `403 origin_refused`, `403 foreign_return`, `404 no_order`, `404 not_offered` (from the
 //! default [`Rp::start`]), `429 too_many_orders` ([`Settings::max_orders_per_session`]),
 //! `502 bankid_error` (with the user message for BankID's error code, e.g. RFA4 for
-//! `alreadyInProgress`), `502 bankid_unreachable`, `500 no_client_ip`, and any
-//! [`Rejection`] of yours.
+//! `alreadyInProgress`; also for answers that are not BankID's), `502 bankid_unreachable`
+//! (a transport failure), `400 invalid_input` (your start request breaks BankID's rules, e.g. a
+//! text too long: nothing was sent), `500 no_client_ip`, and any [`Rejection`] of yours.
 //!
 //! # Security
 //! - Cookies are `HttpOnly`, `SameSite=Strict`, and `Secure` except on loopback hosts

@@ -323,7 +323,13 @@ async fn refusals() {
         let (status, answer, _) = browser.post(&router, "/auth", body.clone()).await;
         assert_eq!((status, answer["error"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{body}");
     }
+    // A start request that breaks BankID's rules is refused before it is sent.
+    let (status, body, _) = browser.post(&router, "/sign", json!({"context": "x".repeat(1000)})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = browser.post(&router, "/sign", json!({"context": ""})).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")), "{body}");
     // No order yet.
+    let mut browser = Browser::new();
     let (status, _, _) = browser.post(&router, "/status", json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
