@@ -211,8 +211,9 @@ fn missing_material_is_an_error_not_a_request() {
     assert_eq!(run.code, 2);
     assert_eq!(run.stderr, "error: cannot read /nonexistent.p12: no such file or directory\n");
 
-    // Input the core rejects before sending: a personal number with a bad check digit.
-    let run = exec(&mut bankid(&["auth", "--personal-number", "199001011238", "--json"]));
+    // Input the core rejects before sending: a personal number that is not 12 digits (BankID
+    // itself accepts a wrong check digit, so the core sends that).
+    let run = exec(&mut bankid(&["auth", "--personal-number", "19900101123", "--json"]));
     assert_eq!(run.code, 2);
     let result = json(&run);
     assert!(result["error"]["message"].as_str().unwrap().contains("requirement.personalNumber"), "{result}");
@@ -288,14 +289,14 @@ fn sim_auth_collect_and_cancel_against_a_separate_simulator() {
     assert_eq!(result["completionData"]["user"]["name"], NAME);
     let order_ref = result["orderRef"].as_str().unwrap().to_owned();
 
-    // collect with the PEM identity: the same order, still collectable.
+    // collect with the PEM identity: BankID delivers a final status once ("the order cannot be
+    // collected twice"), so the same order is now invalidParameters, exit 2 - over a TLS
+    // connection that the PEM identity opened.
     let pem = sim.pem_flags();
     let pem: Vec<&str> = pem.iter().map(String::as_str).collect();
     let run = exec(bankid(&["collect", &order_ref, "--json"]).args(&pem));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let collected = json(&run);
-    assert_eq!(collected["status"], "complete");
-    assert_eq!(collected["completionData"], result["completionData"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(json(&run)["error"]["errorCode"], "invalidParameters");
 
     // cancel, then the order is gone: an API error with BankID's code, exit 2.
     let run = exec(bankid(&["cancel", &order_ref]).args(&pem));

@@ -43,9 +43,13 @@
 //! the `redirect` launch parameter: when the API request has a `returnUrl`, the app calls it
 //! when the order completes and ignores any `redirect` in the launch URL. It should carry a
 //! nonce bound to the user's session, and the page behind it should check that the order
-//! completed and that the returning device is the one that started the order. Sending both is
-//! harmless and keeps older app versions working; pass `None` here when the request carries a
-//! `returnUrl` and you do not need that.
+//! completed and that the returning device is the one that started the order.
+//!
+//! Sending `redirect` as well does **not** rescue older apps: BankID's text says that "if the
+//! user has a version of the BankID app that does not support getting the returnUrl from the
+//! server, the order will be cancelled and the user will be asked to update their app" - the
+//! order fails with `notSupportedByUserApp` (spec §7.3). A `redirect` next to a `returnUrl` is
+//! ignored by apps that support `returnUrl`, so pass `None` here when the request carries one.
 
 use crate::codes::DeviceKind;
 

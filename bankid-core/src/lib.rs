@@ -25,8 +25,9 @@
 //! - Sockets, TLS handshakes, HTTP framing, sleeping: the transport's job.
 //! - Clocks: every function that needs the time takes it as an argument (`Instant::now` and
 //!   `SystemTime::now` are banned in this crate by clippy).
-//! - Verifying the XML signature and OCSP response of a completed order (spec §9): keep the
-//!   [`CompletionData`] for audit.
+//! - Verifying the XML signature and OCSP response of a completed order (spec §9): that is
+//!   `bankid-verify`'s job. Keep the [`CompletionData`], and the `signature` string exactly as
+//!   received, for audit.
 //!
 //! # Design
 //! - **Sans-IO.** Building a request and reading a response are pure functions of bytes:

@@ -25,11 +25,27 @@
 //!
 //! # Which messages are included
 //!
-//! RFA1-RFA23 (without the historical RFA7, RFA10-RFA12, RFA14A/B). BankID's newer RFA24-RFA30
-//! (facial recognition, step-up, ID document and NFC failures) are left out: only Swedish texts
-//! for them are known, so the hint codes that would use them fall back on the general messages,
-//! [`Rfa::Rfa21`] while the order is pending and [`Rfa::Rfa22`] when it has failed. A caller
-//! who wants a more precise text can match on the hint code and show their own.
+//! RFA1-RFA30 (without the historical RFA7, RFA10-RFA12, RFA14A/B), character for character as
+//! BankID publishes them (spec §5.1; RFA8's English text has a typographic apostrophe, "it’s"),
+//! with two documented exceptions: the typos in BankID's Swedish RFA15B ("gitligt") and English
+//! RFA23 ("you ID document") are corrected ([`Messages::with_text`] restores them).
+//!
+//! BankID publishes RFA24-RFA30 (facial recognition, choosing how to confirm, ID document, NFC
+//! reader, several BankIDs, step-up failures) **in Swedish only**. Their English text is
+//! therefore not BankID's: [`Rfa::text`] falls back on the general message there, RFA21's text
+//! for the pending RFA24 and RFA25 and RFA22's for the failures RFA26-RFA30, as the crate did
+//! before it knew them; [`Rfa::official_text`] says `None` for them. Replace the fallback with
+//! your own text through [`Messages::with_text`].
+//!
+//! # Orders pushed to the user's app
+//!
+//! Phone orders and other/payment ([`StartMode::Phone`]) have no QR code and no autostart
+//! token: the user opens the order in their app. `outstandingTransaction` gives
+//! [`Rfa::Rfa1`] ("Start your BankID app."), `userCallConfirm` [`Rfa::Rfa21`] (BankID has no
+//! text for it), and an order the user never opens ends in `expiredTransaction`,
+//! [`Rfa::Rfa8`] ("The BankID app is not responding..."). BankID does not end a pushed order in
+//! `startFailed`; should one arrive, it also gets [`Rfa::Rfa8`], as the install prompts of
+//! RFA17A/B do not fit an order that was pushed to an app.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -111,8 +127,9 @@ pub enum Rfa {
     /// "The action was cancelled." - failed `userCancel`.
     #[serde(rename = "RFA6")]
     Rfa6,
-    /// "The BankID app is not responding. Please check that it's started and that you have
-    /// internet access. Try again." - failed `expiredTransaction`.
+    /// "The BankID app is not responding. Please check that it’s started and that you have
+    /// internet access. Try again." (with BankID's typographic apostrophe) - failed
+    /// `expiredTransaction`, and `startFailed` of a phone order.
     #[serde(rename = "RFA8")]
     Rfa8,
     /// "Enter your security code in the BankID app and select Identify or Sign." - pending
@@ -173,6 +190,37 @@ pub enum Rfa {
     /// the correct spelling.
     #[serde(rename = "RFA23")]
     Rfa23,
+    /// Swedish only: "Gör en ansiktsigenkänning i BankID-appen." (do a facial recognition in the
+    /// app) - pending `userFace`. English: RFA21's text (BankID publishes none).
+    #[serde(rename = "RFA24")]
+    Rfa24,
+    /// Swedish only: "Välj hur du vill bekräfta din identitet i BankID-appen." (choose how to
+    /// confirm your identity in the app) - pending `userStepUp`. English: RFA21's text.
+    #[serde(rename = "RFA25")]
+    Rfa25,
+    /// Swedish only: "Kontrollen av din ID-handling misslyckades. Försök igen." (the check of
+    /// your ID document failed) - failed `mrtdVerificationFailed`. English: RFA22's text.
+    #[serde(rename = "RFA26")]
+    Rfa26,
+    /// Swedish only: "Ansiktsigenkänningen misslyckades. Försök igen." (the facial recognition
+    /// failed) - failed `facialRecognitionFailed`. English: RFA22's text.
+    #[serde(rename = "RFA27")]
+    Rfa27,
+    /// Swedish only: "Din enhet saknar den läsare som behövs för att kontrollera ID-handlingar."
+    /// (your device lacks the reader needed to check ID documents) - failed
+    /// `nfcNotSupportedByDevice`. English: RFA22's text.
+    #[serde(rename = "RFA28")]
+    Rfa28,
+    /// Swedish only: "Du har flera BankID på din enhet. Du behöver radera alla utom ett BankID
+    /// för att kunna slutföra identifieringen. Det gör du under Meny - Inställningar i din
+    /// BankID-app." (several BankIDs on the device; delete all but one) - failed
+    /// `multipleBankIdsOnDevice`. English: RFA22's text.
+    #[serde(rename = "RFA29")]
+    Rfa29,
+    /// Swedish only: "Bekräftelsen av din identitet misslyckades. Försök igen." (the
+    /// confirmation of your identity failed) - failed `stepUpFailed`. English: RFA22's text.
+    #[serde(rename = "RFA30")]
+    Rfa30,
 }
 
 impl Rfa {
@@ -198,6 +246,13 @@ impl Rfa {
         Self::Rfa21,
         Self::Rfa22,
         Self::Rfa23,
+        Self::Rfa24,
+        Self::Rfa25,
+        Self::Rfa26,
+        Self::Rfa27,
+        Self::Rfa28,
+        Self::Rfa29,
+        Self::Rfa30,
     ];
 
     /// BankID's name for the message, e.g. `"RFA15A"`.
@@ -224,20 +279,48 @@ impl Rfa {
             Self::Rfa21 => "RFA21",
             Self::Rfa22 => "RFA22",
             Self::Rfa23 => "RFA23",
+            Self::Rfa24 => "RFA24",
+            Self::Rfa25 => "RFA25",
+            Self::Rfa26 => "RFA26",
+            Self::Rfa27 => "RFA27",
+            Self::Rfa28 => "RFA28",
+            Self::Rfa29 => "RFA29",
+            Self::Rfa30 => "RFA30",
         }
     }
 
-    /// The built-in text of the message in `lang`: BankID's current wording (spec §5.1).
+    /// The built-in text of the message in `lang`: BankID's current wording (spec §5.1), or,
+    /// where BankID publishes none in `lang` (English RFA24-RFA30), the general message's text:
+    /// RFA21's for the pending RFA24 and RFA25, RFA22's for the failures RFA26-RFA30.
     #[must_use]
     pub const fn text(self, lang: Language) -> &'static str {
-        match lang {
-            Language::En => self.english(),
-            Language::Sv => self.swedish(),
+        match self.official_text(lang) {
+            Some(text) => text,
+            None => self.fallback().text(lang),
         }
     }
 
-    const fn english(self) -> &'static str {
+    /// BankID's own text of the message in `lang`, or `None` where it publishes none (English
+    /// RFA24-RFA30).
+    #[must_use]
+    pub const fn official_text(self, lang: Language) -> Option<&'static str> {
+        match lang {
+            Language::En => self.english(),
+            Language::Sv => Some(self.swedish()),
+        }
+    }
+
+    /// The general message shown instead of one without a text in some language: RFA21 for a
+    /// pending order, RFA22 for a failed one.
+    const fn fallback(self) -> Self {
         match self {
+            Self::Rfa24 | Self::Rfa25 => Self::Rfa21,
+            _ => Self::Rfa22,
+        }
+    }
+
+    const fn english(self) -> Option<&'static str> {
+        Some(match self {
             Self::Rfa1 => "Start your BankID app.",
             Self::Rfa2 => "You don't seem to have the BankID app. Install the app and get a BankID.",
             Self::Rfa3 => "The action was cancelled. Please try again.",
@@ -248,7 +331,7 @@ impl Rfa {
             Self::Rfa5 | Self::Rfa22 => "Something went wrong. Please try again.",
             Self::Rfa6 => "The action was cancelled.",
             Self::Rfa8 => {
-                "The BankID app is not responding. Please check that it's started and that you \
+                "The BankID app is not responding. Please check that it\u{2019}s started and that you \
                  have internet access. Try again."
             }
             Self::Rfa9 => "Enter your security code in the BankID app and select Identify or Sign.",
@@ -272,7 +355,10 @@ impl Rfa {
             Self::Rfa20 => "Do you want to use BankID on this device or another device?",
             Self::Rfa21 => "An identification or signing is in progress.",
             Self::Rfa23 => "Take a photo of, and scan, your ID document with the BankID app.",
-        }
+            Self::Rfa24 | Self::Rfa25 | Self::Rfa26 | Self::Rfa27 | Self::Rfa28 | Self::Rfa29 | Self::Rfa30 => {
+                return None;
+            }
+        })
     }
 
     const fn swedish(self) -> &'static str {
@@ -308,6 +394,16 @@ impl Rfa {
             Self::Rfa20 => "Vill du använda BankID på den här enheten eller på en annan enhet?",
             Self::Rfa21 => "En identifiering eller underskrift pågår.",
             Self::Rfa23 => "Fotografera och läs av din ID-handling med BankID-appen.",
+            Self::Rfa24 => "Gör en ansiktsigenkänning i BankID-appen.",
+            Self::Rfa25 => "Välj hur du vill bekräfta din identitet i BankID-appen.",
+            Self::Rfa26 => "Kontrollen av din ID-handling misslyckades. Försök igen.",
+            Self::Rfa27 => "Ansiktsigenkänningen misslyckades. Försök igen.",
+            Self::Rfa28 => "Din enhet saknar den läsare som behövs för att kontrollera ID-handlingar.",
+            Self::Rfa29 => {
+                "Du har flera BankID på din enhet. Du behöver radera alla utom ett BankID för att \
+                 kunna slutföra identifieringen. Det gör du under Meny - Inställningar i din BankID-app."
+            }
+            Self::Rfa30 => "Bekräftelsen av din identitet misslyckades. Försök igen.",
         }
     }
 
@@ -320,12 +416,13 @@ impl Rfa {
     /// | `started` | [`Rfa15A`](Self::Rfa15A) on a [`DeviceKind::Computer`], [`Rfa15B`](Self::Rfa15B) on a [`DeviceKind::Mobile`] |
     /// | `userMrtd` | [`Rfa23`](Self::Rfa23) |
     /// | `userSign` | [`Rfa9`](Self::Rfa9) |
-    /// | `userCallConfirm`, `processing`, `userFace`, `userStepUp`, unknown codes | [`Rfa21`](Self::Rfa21) |
+    /// | `userFace` | [`Rfa24`](Self::Rfa24) |
+    /// | `userStepUp` | [`Rfa25`](Self::Rfa25) |
+    /// | `userCallConfirm`, `processing`, unknown codes | [`Rfa21`](Self::Rfa21) |
     ///
     /// A phone order ([`StartMode::Phone`]) is pushed to the user's app, which the user has to
-    /// open, so `outstandingTransaction` gives "Start your BankID app." there too. BankID has
-    /// no English text for `userFace` and `userStepUp` (its RFA24 and RFA25 exist in Swedish
-    /// only), so they use the general [`Rfa21`](Self::Rfa21).
+    /// open, so `outstandingTransaction` gives "Start your BankID app." there too. RFA24 and
+    /// RFA25 exist in Swedish only; in English their [`text`](Self::text) is RFA21's.
     #[must_use]
     pub fn for_pending(hint: &PendingHintCode, mode: StartMode, device: DeviceKind) -> Self {
         match hint {
@@ -340,6 +437,8 @@ impl Rfa {
             },
             PendingHintCode::UserMrtd => Self::Rfa23,
             PendingHintCode::UserSign => Self::Rfa9,
+            PendingHintCode::UserFace => Self::Rfa24,
+            PendingHintCode::UserStepUp => Self::Rfa25,
             _ => Self::Rfa21,
         }
     }
@@ -352,14 +451,21 @@ impl Rfa {
     /// | `certificateErr` | [`Rfa16`](Self::Rfa16) |
     /// | `userCancel` | [`Rfa6`](Self::Rfa6) |
     /// | `cancelled` | [`Rfa3`](Self::Rfa3) |
-    /// | `startFailed` | [`Rfa17B`](Self::Rfa17B) with [`StartMode::Qr`], otherwise [`Rfa17A`](Self::Rfa17A) |
+    /// | `startFailed` | [`Rfa17B`](Self::Rfa17B) with [`StartMode::Qr`], [`Rfa17A`](Self::Rfa17A) with [`StartMode::AutoStart`], [`Rfa8`](Self::Rfa8) with [`StartMode::Phone`] |
+    /// | `mrtdVerificationFailed` | [`Rfa26`](Self::Rfa26) |
+    /// | `facialRecognitionFailed` | [`Rfa27`](Self::Rfa27) |
+    /// | `nfcNotSupportedByDevice` | [`Rfa28`](Self::Rfa28) |
+    /// | `multipleBankIdsOnDevice` | [`Rfa29`](Self::Rfa29) |
+    /// | `stepUpFailed` | [`Rfa30`](Self::Rfa30) |
     /// | every other code, known or unknown | [`Rfa22`](Self::Rfa22) |
     ///
-    /// BankID documents no English message for `userDeclinedCall`, `notSupportedByUserApp`,
-    /// `transactionRiskBlocked`, `mrtdVerificationFailed`, `facialRecognitionFailed`,
-    /// `nfcNotSupportedByDevice`, `multipleBankIdsOnDevice` and `stepUpFailed` (the last five
-    /// have the Swedish-only RFA26-RFA30), hence the general [`Rfa22`](Self::Rfa22). The device
-    /// does not change the choice; it is taken for symmetry with [`Self::for_pending`].
+    /// BankID documents no message for `userDeclinedCall`, `notSupportedByUserApp` and
+    /// `transactionRiskBlocked`, hence the general [`Rfa22`](Self::Rfa22); RFA26-RFA30 exist in
+    /// Swedish only, and in English their [`text`](Self::text) is RFA22's. A pushed order (a
+    /// phone order) has no QR code or autostart token and does not end in `startFailed`; if it
+    /// does, the install prompts of RFA17A/B do not fit, so it gets RFA8 like an order that
+    /// expired in the user's app. The device does not change the choice; it is taken for
+    /// symmetry with [`Self::for_pending`].
     #[must_use]
     pub fn for_failed(hint: &FailedHintCode, mode: StartMode, device: DeviceKind) -> Self {
         let _ = device;
@@ -370,8 +476,14 @@ impl Rfa {
             FailedHintCode::Cancelled => Self::Rfa3,
             FailedHintCode::StartFailed => match mode {
                 StartMode::Qr => Self::Rfa17B,
+                StartMode::Phone => Self::Rfa8,
                 _ => Self::Rfa17A,
             },
+            FailedHintCode::MrtdVerificationFailed => Self::Rfa26,
+            FailedHintCode::FacialRecognitionFailed => Self::Rfa27,
+            FailedHintCode::NfcNotSupportedByDevice => Self::Rfa28,
+            FailedHintCode::MultipleBankIdsOnDevice => Self::Rfa29,
+            FailedHintCode::StepUpFailed => Self::Rfa30,
             _ => Self::Rfa22,
         }
     }
@@ -448,7 +560,7 @@ mod tests {
 
     #[test]
     fn every_message_has_both_texts_and_a_matching_code() {
-        assert_eq!(Rfa::ALL.len(), 20);
+        assert_eq!(Rfa::ALL.len(), 27);
         for &rfa in Rfa::ALL {
             for &lang in Language::ALL {
                 let text = rfa.text(lang);
@@ -460,6 +572,120 @@ mod tests {
             assert!(rfa.code().starts_with("RFA"));
             assert_eq!(rfa.to_string(), rfa.code());
         }
+    }
+
+    /// Every text against BankID's list (spec §5.1), character for character. Where the spec
+    /// sheet differs from BankID's published text, BankID wins: RFA8's English apostrophe is
+    /// the typographic one ("it’s", as in the list on developers.bankid.com; the spec sheet
+    /// normalised it). The two deliberate corrections of BankID's typos are marked.
+    #[test]
+    fn official_texts_character_for_character() {
+        use Language::{En, Sv};
+        let official: [(Rfa, Option<&str>, &str); 27] = [
+            (Rfa::Rfa1, Some("Start your BankID app."), "Starta BankID-appen."),
+            (
+                Rfa::Rfa2,
+                Some("You don't seem to have the BankID app. Install the app and get a BankID."),
+                "Du verkar inte ha BankID-appen. Installera den och skaffa ett BankID.",
+            ),
+            (Rfa::Rfa3, Some("The action was cancelled. Please try again."), "Åtgärden avbröts. Försök igen."),
+            (
+                Rfa::Rfa4,
+                Some(
+                    "An identification or signature is already in progress for your personal identity number. Please try again.",
+                ),
+                "En identifiering eller underskrift pågår redan för ditt personnummer. Försök igen.",
+            ),
+            (Rfa::Rfa5, Some("Something went wrong. Please try again."), "Något gick fel. Försök igen."),
+            (Rfa::Rfa6, Some("The action was cancelled."), "Åtgärden avbröts."),
+            (
+                Rfa::Rfa8,
+                Some(
+                    "The BankID app is not responding. Please check that it\u{2019}s started and that you have internet access. Try again.",
+                ),
+                "BankID-appen svarar inte. Kontrollera att den är startad och att du har internetanslutning. Försök sedan igen.",
+            ),
+            (
+                Rfa::Rfa9,
+                Some("Enter your security code in the BankID app and select Identify or Sign."),
+                "Skriv in din säkerhetskod i BankID-appen och välj Identifiera eller Skriv under.",
+            ),
+            (Rfa::Rfa13, Some("Trying to start your BankID app."), "Försöker starta BankID-appen."),
+            (
+                Rfa::Rfa15A,
+                Some(
+                    "Searching for BankID. Make sure you have a valid BankID on this computer. If you have a BankID on card, please insert the card into your card reader.",
+                ),
+                "Söker efter BankID. Säkerställ att du har ett giltigt BankID på den här datorn. Om du har ett BankID på kort, sätt in kortet i kortläsaren.",
+            ),
+            (
+                Rfa::Rfa15B,
+                Some("Searching for BankID. Make sure you have a valid BankID on this device."),
+                // BankID: "gitligt" (typo, corrected here).
+                "Söker efter BankID. Säkerställ att du har ett giltigt BankID på den här enheten.",
+            ),
+            (
+                Rfa::Rfa16,
+                Some("Your BankID is blocked or too old. Please use another BankID or get a new one from your bank."),
+                "Ditt BankID är för gammalt eller spärrat. Använd ett annat BankID eller skaffa ett nytt hos din bank.",
+            ),
+            (
+                Rfa::Rfa17A,
+                Some(
+                    "You don't seem to have the BankID app/program. Please install it and get a BankID from your bank.",
+                ),
+                "Du verkar inte ha BankID-appen/programmet. Installera den och skaffa ett BankID hos din bank.",
+            ),
+            (
+                Rfa::Rfa17B,
+                Some("Failed to scan the QR code. Start the BankID app and scan the QR code."),
+                "Misslyckades att läsa av QR-koden. Starta BankID-appen och läs av QR-koden.",
+            ),
+            (Rfa::Rfa18, Some("Start the BankID app"), "Starta BankID-appen"),
+            (
+                Rfa::Rfa19,
+                Some("Would you like to use BankID on this computer, or a Mobile BankID?"),
+                "Vill du använda BankID på den här datorn eller ett Mobilt BankID?",
+            ),
+            (
+                Rfa::Rfa20,
+                Some("Do you want to use BankID on this device or another device?"),
+                "Vill du använda BankID på den här enheten eller på en annan enhet?",
+            ),
+            (
+                Rfa::Rfa21,
+                Some("An identification or signing is in progress."),
+                "En identifiering eller underskrift pågår.",
+            ),
+            (Rfa::Rfa22, Some("Something went wrong. Please try again."), "Något gick fel. Försök igen."),
+            (
+                Rfa::Rfa23,
+                // BankID: "you ID document" (typo, corrected here).
+                Some("Take a photo of, and scan, your ID document with the BankID app."),
+                "Fotografera och läs av din ID-handling med BankID-appen.",
+            ),
+            (Rfa::Rfa24, None, "Gör en ansiktsigenkänning i BankID-appen."),
+            (Rfa::Rfa25, None, "Välj hur du vill bekräfta din identitet i BankID-appen."),
+            (Rfa::Rfa26, None, "Kontrollen av din ID-handling misslyckades. Försök igen."),
+            (Rfa::Rfa27, None, "Ansiktsigenkänningen misslyckades. Försök igen."),
+            (Rfa::Rfa28, None, "Din enhet saknar den läsare som behövs för att kontrollera ID-handlingar."),
+            (
+                Rfa::Rfa29,
+                None,
+                "Du har flera BankID på din enhet. Du behöver radera alla utom ett BankID för att kunna slutföra identifieringen. Det gör du under Meny - Inställningar i din BankID-app.",
+            ),
+            (Rfa::Rfa30, None, "Bekräftelsen av din identitet misslyckades. Försök igen."),
+        ];
+        assert_eq!(official.map(|(rfa, _, _)| rfa).as_slice(), Rfa::ALL);
+        for (rfa, en, sv) in official {
+            assert_eq!(rfa.official_text(En), en, "{rfa} en");
+            assert_eq!(rfa.official_text(Sv), Some(sv), "{rfa} sv");
+            assert_eq!(rfa.text(Sv), sv, "{rfa} sv");
+            // Without an English text: the general message's, pending or failed.
+            let fallback = if matches!(rfa, Rfa::Rfa24 | Rfa::Rfa25) { Rfa::Rfa21 } else { Rfa::Rfa22 };
+            assert_eq!(rfa.text(En), en.unwrap_or_else(|| fallback.text(En)), "{rfa} en");
+        }
+        assert!(!Rfa::Rfa8.text(En).contains('\''), "BankID writes it\u{2019}s");
     }
 
     #[test]
@@ -513,7 +739,9 @@ mod tests {
                         P::Started => Rfa::Rfa15A,
                         P::UserMrtd => Rfa::Rfa23,
                         P::UserSign => Rfa::Rfa9,
-                        P::UserCallConfirm | P::Processing | P::UserFace | P::UserStepUp => Rfa::Rfa21,
+                        P::UserFace => Rfa::Rfa24,
+                        P::UserStepUp => Rfa::Rfa25,
+                        P::UserCallConfirm | P::Processing => Rfa::Rfa21,
                         other => panic!("pending hint code {other:?} has no expectation"),
                     };
                     assert_eq!(map(hint), expected, "{hint} {mode:?} {device:?}");
@@ -543,15 +771,14 @@ mod tests {
                         F::UserCancel => Rfa::Rfa6,
                         F::Cancelled => Rfa::Rfa3,
                         F::StartFailed if mode == StartMode::Qr => Rfa::Rfa17B,
+                        F::StartFailed if mode == StartMode::Phone => Rfa::Rfa8,
                         F::StartFailed => Rfa::Rfa17A,
-                        F::UserDeclinedCall
-                        | F::NotSupportedByUserApp
-                        | F::TransactionRiskBlocked
-                        | F::MrtdVerificationFailed
-                        | F::FacialRecognitionFailed
-                        | F::NfcNotSupportedByDevice
-                        | F::MultipleBankIdsOnDevice
-                        | F::StepUpFailed => Rfa::Rfa22,
+                        F::MrtdVerificationFailed => Rfa::Rfa26,
+                        F::FacialRecognitionFailed => Rfa::Rfa27,
+                        F::NfcNotSupportedByDevice => Rfa::Rfa28,
+                        F::MultipleBankIdsOnDevice => Rfa::Rfa29,
+                        F::StepUpFailed => Rfa::Rfa30,
+                        F::UserDeclinedCall | F::NotSupportedByUserApp | F::TransactionRiskBlocked => Rfa::Rfa22,
                         other => panic!("failed hint code {other:?} has no expectation"),
                     };
                     assert_eq!(map(hint), expected, "{hint} {mode:?} {device:?}");

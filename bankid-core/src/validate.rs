@@ -1,23 +1,42 @@
 //! Input checks that run before anything is sent (spec §2).
 //!
 //! Each check names the field as BankID does and never echoes a personal number back.
+//!
+//! Requests refuse what BankID refuses and nothing more: [`personal_number`] checks the form
+//! BankID checks (twelve digits). [`personal_number_strict`] adds the date and the check digit,
+//! for forms where a typo should be caught; requests never apply it.
+//!
+//! Every limit has a source in `../shared/spec/bankid-rp-api-v6.md`, or says next to it that it
+//! has none. Without a documented limit the core takes the widest plausible one, so that it never
+//! refuses what BankID accepts: the `app` members (1-256 characters, like `web.userAgent`), the
+//! length of `riskWarning` (1-256), the payment texts (the sign limits), and no limit on the
+//! number of certificate policies.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::input::InvalidInput;
 
-/// Checks a Swedish personal identity number (personnummer) or coordination number
-/// (samordningsnummer, day + 60) in the 12-digit form `YYYYMMDDNNNC` that BankID requires:
-/// twelve ASCII digits, a real calendar date and a valid Luhn check digit.
+/// Checks a `personalNumber` the way BankID does: twelve ASCII digits (`YYYYMMDDNNNN`).
+///
+/// This is the check every request runs (`requirement.personalNumber`, and the `personalNumber`
+/// of phone and other/payment orders). It refuses exactly what BankID refuses with
+/// "Incorrect personalNumber" (a wrong length, anything but digits) and lets through what it
+/// accepts: BankID does **not** check the date or the check digit - bankid-cpp's test suite,
+/// run against BankID's test service, sends `200003121145` and `200001010101`, whose check
+/// digits are wrong, and gets HTTP 200 (spec §2.3, §2.6). Refusing such a number here would
+/// lock out a user BankID would let in.
+///
+/// Where a typo should be caught before anything is sent - a form where a person types their
+/// number - use [`personal_number_strict`] instead.
 ///
 /// ```
 /// use bankid_core::validate::personal_number;
 ///
 /// assert!(personal_number("requirement.personalNumber", "199001011239").is_ok());
-/// assert!(personal_number("requirement.personalNumber", "199001611236").is_ok()); // samordningsnummer
-/// assert!(personal_number("requirement.personalNumber", "199001011234").is_err()); // check digit
+/// assert!(personal_number("requirement.personalNumber", "200003121145").is_ok()); // check digit: BankID accepts it
 /// assert!(personal_number("requirement.personalNumber", "9001011239").is_err()); // 10 digits
+/// assert!(personal_number("requirement.personalNumber", "19900101-1239").is_err());
 /// ```
 ///
 /// # Errors
@@ -27,6 +46,31 @@ pub fn personal_number(field: &'static str, pnr: &str) -> Result<(), InvalidInpu
     if bytes.len() != 12 || !bytes.iter().all(u8::is_ascii_digit) {
         return Err(InvalidInput::new(field, "must be 12 digits (YYYYMMDDNNNN)"));
     }
+    Ok(())
+}
+
+/// Checks that a personal identity number (personnummer) or coordination number
+/// (samordningsnummer, day + 60) is a real one: twelve ASCII digits `YYYYMMDDNNNC`, a real
+/// calendar date and a valid Luhn check digit over the last ten digits.
+///
+/// Stricter than BankID (see [`personal_number`], which requests use): meant for forms, where
+/// a person types their number and a typo should be caught before an order is started for the
+/// wrong number. Requests never call it; call it yourself before building one.
+///
+/// ```
+/// use bankid_core::validate::personal_number_strict;
+///
+/// assert!(personal_number_strict("personalNumber", "199001011239").is_ok());
+/// assert!(personal_number_strict("personalNumber", "199001611236").is_ok()); // samordningsnummer
+/// assert!(personal_number_strict("personalNumber", "199001011234").is_err()); // check digit
+/// assert!(personal_number_strict("personalNumber", "199013011235").is_err()); // month 13
+/// ```
+///
+/// # Errors
+/// [`InvalidInput`] naming `field` and what is wrong (never the number itself).
+pub fn personal_number_strict(field: &'static str, pnr: &str) -> Result<(), InvalidInput> {
+    personal_number(field, pnr)?;
+    let bytes = pnr.as_bytes();
     let digit = |i: usize| u32::from(bytes[i] - b'0');
     let number = |from: usize, len: usize| (from..from + len).fold(0, |acc, i| acc * 10 + digit(i));
     let (year, month, mut day) = (number(0, 4), number(4, 2), number(6, 2));
@@ -152,9 +196,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn personal_numbers() {
-        for ok in ["199001011239", "200002292381", "199001611236", "190001010107"] {
+    fn personal_numbers_as_bankid_accepts_them() {
+        // bankid-cpp's numbers (wrong check digits) that BankID's test service accepts.
+        for ok in ["200003121145", "200001010101", "199001011239", "000000000000", "199913329999"] {
             personal_number("pnr", ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in ["", "19900101123", "1990010112390", "19900101123x", "19900101-1239", " 199001011239", "１９９０"]
+        {
+            let err = personal_number("personalNumber", bad).unwrap_err();
+            assert_eq!(err.field, "personalNumber");
+            assert!(bad.is_empty() || !err.to_string().contains(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn personal_numbers_strict() {
+        for ok in ["199001011239", "200002292381", "199001611236", "190001010107"] {
+            personal_number_strict("pnr", ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
         for bad in [
             "",
@@ -166,10 +224,12 @@ mod tests {
             "190002290000",
             "199001011234",
             "199001921231",
+            "200003121145",
+            "200001010101",
         ] {
-            assert!(personal_number("pnr", bad).is_err(), "{bad}");
+            assert!(personal_number_strict("pnr", bad).is_err(), "{bad}");
         }
-        let err = personal_number("personalNumber", "199001011234").unwrap_err();
+        let err = personal_number_strict("personalNumber", "199001011234").unwrap_err();
         assert_eq!(err.field, "personalNumber");
         assert!(!err.to_string().contains("199001011234"));
     }

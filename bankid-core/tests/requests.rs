@@ -188,10 +188,10 @@ fn every_rule_names_its_field() {
         "requirement.personalNumber"
     );
     assert_eq!(
-        field_of(&AuthRequest::new(ip()).requirement(Requirement::new().personal_number("199013011239"))),
+        field_of(&AuthRequest::new(ip()).requirement(Requirement::new().personal_number("1990130112 9"))),
         "requirement.personalNumber"
     );
-    assert_eq!(field_of(&PhoneAuthRequest::new("199001011234", CallInitiator::User)), "personalNumber");
+    assert_eq!(field_of(&PhoneAuthRequest::new("1990010112340", CallInitiator::User)), "personalNumber");
     assert_eq!(field_of(&PhoneSignRequest::new("abc", CallInitiator::User, "t")), "personalNumber");
     assert_eq!(field_of(&OtherPaymentRequest::new("", card())), "personalNumber");
     assert_eq!(
@@ -216,9 +216,14 @@ fn every_rule_names_its_field() {
         field_of(&PhoneAuthRequest::new(PNR, CallInitiator::User).user_visible_data(at(1126))),
         "userVisibleData"
     );
-    // userNonVisibleData requires userVisibleData.
-    assert_eq!(field_of(&AuthRequest::new(ip()).user_non_visible_data("x")), "userNonVisibleData");
+    // userNonVisibleData requires userVisibleData on payment and other/payment only, as BankID.
     assert_eq!(field_of(&PaymentRequest::new(ip(), card()).user_non_visible_data("x")), "userNonVisibleData");
+    assert_eq!(field_of(&OtherPaymentRequest::new(PNR, card()).user_non_visible_data("x")), "userNonVisibleData");
+    let body = |req: http::Request<Vec<u8>>| serde_json::from_slice::<Value>(req.body()).unwrap();
+    let auth = AuthRequest::new(ip()).user_non_visible_data("x").to_http(&Config::test()).expect("auth takes it");
+    assert_eq!(body(auth)["userNonVisibleData"], "eA==");
+    let phone = PhoneAuthRequest::new(PNR, CallInitiator::User).user_non_visible_data("x");
+    assert_eq!(body(phone.to_http(&Config::test()).expect("phone/auth takes it"))["userNonVisibleData"], "eA==");
     assert_eq!(field_of(&AuthRequest::new(ip()).markdown()), "userVisibleDataFormat");
     // returnUrl 1-512.
     assert_eq!(field_of(&AuthRequest::new(ip()).return_url("")), "returnUrl");
@@ -261,11 +266,28 @@ fn every_rule_names_its_field() {
     assert_eq!(field_of(&CollectRequest::new("")), "orderRef");
 }
 
+/// BankID checks a personal number's form, not its date or check digit: bankid-cpp's suite,
+/// run against BankID's test service, sends these and gets HTTP 200. The core sends them too.
+#[test]
+fn personal_numbers_bankid_accepts_are_sent() {
+    let card = || UserVisibleTransaction::new(TransactionType::Card, "Shop");
+    let cfg = Config::test();
+    PhoneAuthRequest::new("200003121145", CallInitiator::User).to_http(&cfg).expect("phone/auth");
+    PhoneSignRequest::new("200003121145", CallInitiator::Rp, "t").to_http(&cfg).expect("phone/sign");
+    SignRequest::new(ip(), "t")
+        .requirement(Requirement::new().personal_number("200003121145"))
+        .to_http(&cfg)
+        .expect("sign");
+    OtherPaymentRequest::new("200001010101", card()).to_http(&cfg).expect("other/payment");
+    // The strict check, for forms, refuses them.
+    assert!(bankid_core::validate::personal_number_strict("personalNumber", "200003121145").is_err());
+}
+
 #[test]
 fn rejections_never_echo_personal_numbers() {
-    let err = PhoneAuthRequest::new("199001011234", CallInitiator::User).to_http(&Config::test()).unwrap_err();
-    assert!(!err.to_string().contains("199001011234"));
-    assert!(!format!("{err:?}").contains("199001011234"));
+    let err = PhoneAuthRequest::new("19900101123a", CallInitiator::User).to_http(&Config::test()).unwrap_err();
+    assert!(!err.to_string().contains("19900101123a"));
+    assert!(!format!("{err:?}").contains("19900101123a"));
     let debug = format!("{:?}", PhoneSignRequest::new(PNR, CallInitiator::User, "t"));
     assert!(!debug.contains(PNR), "{debug}");
     let debug = format!("{:?}", AuthRequest::new(ip()).requirement(Requirement::new().personal_number(PNR)));

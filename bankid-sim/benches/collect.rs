@@ -17,7 +17,12 @@ const CONCURRENT: usize = 8;
 
 fn collect(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let sim = rt.block_on(common::sim());
+    // The benched orders must stay pending for the whole run (an unscanned order fails after
+    // 30 s, and a failed order answers one collect).
+    let mut timings = bankid_sim::Timings::default();
+    timings.start_failed = Duration::from_secs(24 * 3600);
+    timings.order_lifetime = Duration::from_secs(24 * 3600);
+    let sim = rt.block_on(async { common::builder().timings(timings).start().await.expect("simulator starts") });
     let cfg = common::config(&sim);
     let (mut conns, order_refs) = rt.block_on(async {
         let mut conns = Vec::new();

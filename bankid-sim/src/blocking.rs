@@ -20,15 +20,14 @@ impl BlockingSimulator {
     /// inside an async runtime: use [`Simulator::start`] there.
     pub fn start(config: SimConfig) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Config(
-                "BlockingSimulator cannot start inside an async runtime; use Simulator::start".into(),
-            ));
+            return Err(Error::InsideAsyncRuntime);
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("bankid-sim")
             .enable_all()
-            .build()?;
+            .build()
+            .map_err(Error::Runtime)?;
         let sim = runtime.block_on(Simulator::start(config))?;
         Ok(Self { handle: sim.handle(), sim: Some(sim), runtime: Some(runtime) })
     }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson};
-use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault, FaultRule};
+use crate::endpoint::Endpoint;
+use crate::fault::{DEFAULT_REDIRECT, Fault, FaultRule};
 use crate::{Error, Simulator};
 
 /// Arguments of `bankid-sim` (and of `bankid sim`).
@@ -110,14 +111,13 @@ impl SimArgs {
             ..SimConfig::default()
         };
         if let Some(secs) = self.auto_approve {
-            let d = Duration::try_from_secs_f64(secs)
-                .map_err(|_| Error::Config("--auto-approve takes a number of seconds".into()))?;
+            let d = Duration::try_from_secs_f64(secs).map_err(|_| Error::InvalidAutoApprove(secs))?;
             config.auto_approve = Some(d);
         }
         let mut person = TestPerson::default();
         if let Some(p) = &self.personal_number {
             if !crate::is_valid_personal_number(p) {
-                return Err(Error::Config(format!("invalid personal number {p:?}")));
+                return Err(Error::InvalidPersonalNumber);
             }
             person.personal_number = p.clone();
         }
@@ -215,7 +215,7 @@ fn banner(sim: &Simulator, dir: &std::path::Path) -> String {
         _ => format!(
             "control API:  {url}/sim/  (needs an RP client certificate, as /rp/ does)\n\
              phone: curl --cacert {ca} --cert {cert} --key {key} -H 'Content-Type: application/json' \\\n\
-             \x20      -d '{{\"orderRef\":\"...\"}}' {url}/sim/qr   (then /sim/scan, /sim/approve)",
+             \x20      -d '{{\"orderRef\":\"...\"}}' {url}/sim/current-qr   (then /sim/scan-qr, /sim/approve)",
             url = sim.base_url(),
             ca = d("ca.pem"),
             cert = d("rp-1.cert.pem"),
@@ -298,9 +298,13 @@ mod tests {
         for bad in [["x", "--html", "700"], ["x", "--html", "99"], ["x", "--oversized", "67108865"]] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }
-        let bad = Cli::try_parse_from(["x", "--personal-number", "1"]).expect("parses");
-        assert!(bad.sim.to_config().is_err());
+        let bad = Cli::try_parse_from(["x", "--personal-number", "199001011234"]).expect("parses");
+        let err = bad.sim.to_config().unwrap_err();
+        assert!(matches!(err, Error::InvalidPersonalNumber), "{err:?}");
+        assert!(!err.to_string().contains("199001011234"), "never printed");
         let bad = Cli::try_parse_from(["x", "--auto-approve=-1"]).expect("parses");
-        assert!(bad.sim.to_config().is_err());
+        assert!(matches!(bad.sim.to_config(), Err(Error::InvalidAutoApprove(s)) if s == -1.0));
+        let bad = Cli::try_parse_from(["x", "--max-connections", "0"]);
+        assert!(bad.is_err());
     }
 }

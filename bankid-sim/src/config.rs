@@ -68,15 +68,24 @@ const FOREIGN_PERSONAL_NUMBER: &str = "197505051230";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timings {
-    /// An order nobody picked up fails with `startFailed` this long after creation (30 s).
+    /// A QR or autostart order (auth, sign, payment) nobody picked up fails with `startFailed`
+    /// this long after creation (30 s). Pushed orders (phone/auth, phone/sign, other/payment)
+    /// have nothing to start and never fail this way.
     pub start_failed: Duration,
-    /// A picked-up order that is not finished fails with `expiredTransaction` this long after
-    /// creation (3 min; BankID does not document its value).
+    /// An order that is not finished fails with `expiredTransaction` this long after creation
+    /// (3 min; BankID does not document its value): a picked-up order of any kind, and a
+    /// pushed order the user never opened.
     pub order_lifetime: Duration,
-    /// How long a completed order stays collectable (3 min).
+    /// How long a completed order stays collectable (3 min, BankID's documented window).
     pub complete_ttl: Duration,
-    /// How long a failed order stays collectable (5 min).
+    /// How long a failed order that had been picked up stays collectable (5 min, BankID's
+    /// documented window).
     pub failed_ttl: Duration,
+    /// How long an order that failed because nobody ever picked it up (`startFailed`, or
+    /// `expiredTransaction` of a pushed order never opened) stays collectable: 3 min 10 s,
+    /// BankID's documented window "for orders that timed out because never picked up by a
+    /// client", counted here from the moment it timed out (BankID does not say from when).
+    pub unpicked_ttl: Duration,
     /// How old a scanned QR code may be, in whole seconds behind the server's elapsed time (5 s).
     pub qr_max_age: u64,
     /// How often the background sweeper purges finished orders (5 s).
@@ -99,6 +108,7 @@ impl Default for Timings {
             order_lifetime: Duration::from_secs(180),
             complete_ttl: Duration::from_secs(180),
             failed_ttl: Duration::from_secs(300),
+            unpicked_ttl: Duration::from_secs(190),
             qr_max_age: 5,
             sweep_interval: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),

@@ -1,90 +1,9 @@
 //! Faults on demand: per run (rules matched against each `/rp/` request) and per order.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// One of the eight v6 endpoints under `/rp/v6.0/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `auth`
-    Auth,
-    /// `sign`
-    Sign,
-    /// `payment`
-    Payment,
-    /// `phone/auth`
-    PhoneAuth,
-    /// `phone/sign`
-    PhoneSign,
-    /// `other/payment`
-    OtherPayment,
-    /// `collect`
-    Collect,
-    /// `cancel`
-    Cancel,
-}
-
-impl Endpoint {
-    /// All endpoints.
-    pub const ALL: [Self; 8] = [
-        Self::Auth,
-        Self::Sign,
-        Self::Payment,
-        Self::PhoneAuth,
-        Self::PhoneSign,
-        Self::OtherPayment,
-        Self::Collect,
-        Self::Cancel,
-    ];
-
-    /// The path after `/rp/v6.0/`, e.g. `phone/auth`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::Auth => "auth",
-            Self::Sign => "sign",
-            Self::Payment => "payment",
-            Self::PhoneAuth => "phone/auth",
-            Self::PhoneSign => "phone/sign",
-            Self::OtherPayment => "other/payment",
-            Self::Collect => "collect",
-            Self::Cancel => "cancel",
-        }
-    }
-
-    /// The endpoint for a path after `/rp/v6.0/`.
-    pub fn from_path(path: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.path() == path)
-    }
-
-    /// `true` for the endpoints that start an order.
-    pub fn starts_order(self) -> bool {
-        !matches!(self, Self::Collect | Self::Cancel)
-    }
-
-    /// `true` for auth, sign and payment: orders with QR and autostart tokens.
-    pub fn has_tokens(self) -> bool {
-        matches!(self, Self::Auth | Self::Sign | Self::Payment)
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.path())
-    }
-}
-
-impl FromStr for Endpoint {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim_start_matches('/').trim_start_matches("rp/v6.0/");
-        Self::from_path(s)
-            .or_else(|| Self::from_path(&s.replace(['-', '_'], "/")))
-            .ok_or_else(|| format!("unknown endpoint {s:?}; one of: {}", Self::ALL.map(Self::path).join(", ")))
-    }
-}
+use crate::endpoint::Endpoint;
 
 /// Something that goes wrong on purpose.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,17 +190,6 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoint_names() {
-        for e in Endpoint::ALL {
-            assert_eq!(Endpoint::from_path(e.path()), Some(e));
-            assert_eq!(e.path().parse::<Endpoint>(), Ok(e));
-        }
-        assert_eq!("phone-auth".parse::<Endpoint>(), Ok(Endpoint::PhoneAuth));
-        assert_eq!("/rp/v6.0/collect".parse::<Endpoint>(), Ok(Endpoint::Collect));
-        assert!("nope".parse::<Endpoint>().is_err());
-    }
 
     #[test]
     fn rules_count_down() {

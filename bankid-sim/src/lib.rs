@@ -44,8 +44,18 @@
 //! * **Orders that live on the server's clock** (see [`Timings`]): `outstandingTransaction` until
 //!   the QR is scanned (HMAC and age checked like the app does) or the autostart token is used,
 //!   then `started` (autostart) / `userCallConfirm` (phone orders) / `userMrtd` (MRTD requirement)
-//!   / `userSign`, then `complete`; `startFailed` 30 s after creation; completed orders are
-//!   collectable for 3 minutes, failed ones for 5, then they are purged.
+//!   / `userSign`, then `complete`. A QR or autostart order nobody starts fails with
+//!   `startFailed` 30 s after creation; a pushed order (phone/auth, phone/sign, other/payment)
+//!   has no QR code or autostart token and waits in the user's app until it expires
+//!   (`expiredTransaction`), like any order left unfinished.
+//! * **A final status is collected once**, as BankID documents ("the order cannot be collected
+//!   twice"): the collect that delivers `complete` or `failed` is the last one answered; the next
+//!   gets 400 `invalidParameters`. The first may come within BankID's windows: 3 minutes after
+//!   completion, 5 minutes after a failure, 3 minutes 10 seconds after an order nobody picked up
+//!   timed out; then the order is purged ("No such order").
+//! * **Personal numbers as BankID checks them**: twelve digits; the date and check digit are
+//!   not checked ([`is_accepted_personal_number`]; BankID's test service accepts numbers with
+//!   a wrong check digit). [`is_valid_personal_number`] is the strict check of a real number.
 //! * **`alreadyInProgress`**: a second order for a personal number (from
 //!   `requirement.personalNumber` or the `personalNumber` of phone and other/payment orders) while
 //!   one is pending gets 400 `alreadyInProgress` "Order already in progress for pno", no order is
@@ -81,26 +91,46 @@
 //!
 //! | path | body | answer |
 //! |---|---|---|
-//! | `/sim/scan` | `{"qr": "bankid.<token>.<time>.<code>"}` | `{"orderRef"}` |
-//! | `/sim/autostart` | `{"autoStartToken"}` | `{"orderRef"}` |
-//! | `/sim/open` | `{"orderRef"}` (phone and other/payment orders: the app opens the pushed order) | `{"hintCode"}` |
-//! | `/sim/advance` | `{"orderRef"}` (next pending step) | `{"hintCode"}` |
+//! | `/sim/scan-qr` | `{"qr": "bankid.<token>.<time>.<code>"}` | `{"orderRef"}` |
+//! | `/sim/use-autostart` | `{"autoStartToken"}` | `{"orderRef"}` |
+//! | `/sim/open-app` | `{"orderRef"}` (phone and other/payment orders: the app opens the pushed order) | `{"hintCode"}` |
+//! | `/sim/next-step` | `{"orderRef"}` (next pending step) | `{"hintCode"}` |
 //! | `/sim/approve` | `{"orderRef"}` | `{}` |
-//! | `/sim/cancel` | `{"orderRef"}` (the user cancels in the app: `userCancel`) | `{}` |
-//! | `/sim/fail` | `{"orderRef", "hintCode"}` | `{}` |
-//! | `/sim/qr` | `{"orderRef"}` (what the RP's screen shows now) | `{"qr"}` |
+//! | `/sim/user-cancel` | `{"orderRef"}` (the user cancels in the app: `userCancel`) | `{}` |
+//! | `/sim/fail-order` | `{"orderRef", "hintCode"}` | `{}` |
+//! | `/sim/current-qr` | `{"orderRef"}` (what the RP's screen shows now) | `{"qr"}` |
 //! | `/sim/order` | `{"orderRef"}` | the order: request, status, hint, completion data |
-//! | `/sim/fault` | `{"fault": "maintenance", "times": 2, "orderRef"?, "endpoint"?, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
-//! | `/sim/faults/clear` | `{}` | `{}` |
-//! | `/sim/clock` | `{"advanceMs": 30000}` | `{}` |
-//! | `/sim/status` | `{}` | `{"orders": n, "connections": n}` (see [`SimHandle::connections_accepted`]) |
+//! | `/sim/inject-fault` | `{"orderRef", "fault": "maintenance", "times"?: 1, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
+//! | `/sim/add-fault` | `{"fault": "maintenance", "times"?, "endpoint"?, "delayMs"?, "location"?, "status"?, "bytes"?}` (see below) | `{}` |
+//! | `/sim/clear-faults` | `{}` | `{}` |
+//! | `/sim/advance-clock` | `{"advanceMs": 30000}` | `{}` |
+//! | `/sim/status` | `{}` | `{"orders": n, "connections": n}` ([`SimHandle::status`]) |
+//!
+//! Each route is `/sim/` and the name of the [`SimHandle`] method it calls, in kebab case.
 //!
 //! The `fault` names: `maintenance`, `internalError`, `requestTimeout`, `html` (`status`:
 //! 200-599, default 502), `delay` (`delayMs`, default 1000), `drop`, `truncate`,
 //! `wrongContentType`, `redirect` (`location`), `malformedJson`, `oversized` (`bytes`: up to
-//! 64 MiB, default 2 MiB), `foreignOrderRef` (collect only). Without `orderRef` the fault applies to the next `times` requests
-//! (all of them if absent) to `endpoint` (all `/rp/` endpoints if absent); with it, to the next
-//! `times` (default 1) collect/cancel requests about that order.
+//! 64 MiB, default 2 MiB), `foreignOrderRef` (collect only). `/sim/add-fault` applies the fault
+//! to the next `times` requests (all of them if absent) to `endpoint` (all `/rp/` endpoints if
+//! absent); `/sim/inject-fault` to the next `times` (default 1) collect/cancel requests about
+//! the order `orderRef`.
+//!
+//! ## Where the `details` strings come from
+//! The `details` of an error answer are free text for logs. The simulator sends BankID's own
+//! where they have been observed on its test service (spec §4.1): "Invalid endUserIp",
+//! "Incorrect personalNumber", "Incorrect callInitiator", "Invalid requirement",
+//! "Invalid userVisibleData", "No such order", "Order already in progress for pno",
+//! "Recipient name is invalid", "money has invalid amount or currency",
+//! "transactionType is not a valid transaction type" and "userNonVisible data requires
+//! userVisibleData". **Every other `details` string is invented** by the simulator in BankID's
+//! style (e.g. "Invalid web", "Invalid riskFlags", "Invalid orderRef", "Too big content",
+//! "No such order (its final status has already been collected)", the texts of 401, 404, 405,
+//! 408, 415 and of the simulated faults); a client must not match on them. Likewise the limits
+//! BankID does not document are the simulator's own, chosen never to refuse what BankID
+//! accepts: the `app` members (1-256 characters), `riskWarning` (any non-empty text), any
+//! number of certificate policies of any length (the 512 KiB body cap bounds them), and the sign
+//! limits for the texts of payment and other/payment.
 //!
 //! ## An independent oracle
 //! The library does not depend on `bankid-core`: request validation, personal numbers and the
@@ -118,14 +148,17 @@
 //! syntax, `returnUrl` delivery, the ID-card API, and HTTP/2. The order lifetime after pickup
 //! (`expiredTransaction`, 3 minutes here) is not documented by BankID.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod blocking;
 pub mod cli;
 mod clock;
 mod config;
 mod der;
+mod endpoint;
 mod fault;
-mod orders;
+mod http;
+mod order;
 mod pki;
 mod pnr;
 mod qr;
@@ -134,31 +167,67 @@ mod signature;
 mod simapi;
 mod simulator;
 mod stall;
+mod store;
 mod validate;
 
 pub use blocking::BlockingSimulator;
 pub use config::{ControlApi, DEFAULT_MAX_CONNECTIONS, SimConfig, TestPerson, Timings};
-pub use fault::{Endpoint, Fault, FaultRule};
-pub use orders::{OrderInfo, PhoneError};
+pub use endpoint::{Endpoint, UnknownEndpoint};
+pub use fault::{Fault, FaultRule};
+pub use order::{OrderInfo, PhoneError};
 pub use pki::{ClientIdentity, Pki, SignatureKeyType};
-pub use pnr::is_valid_personal_number;
+pub use pnr::{is_accepted_personal_number, is_valid_personal_number};
 pub use qr::{qr_auth_code, qr_content};
-pub use simulator::{SimHandle, Simulator, SimulatorBuilder};
+pub use simulator::{SimHandle, SimStatus, Simulator, SimulatorBuilder};
+pub use validate::{Refusal, validate_request};
 
 /// Errors from starting or configuring the simulator.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration is not usable (a bad listen address, zero client identities, ...).
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    /// Generating the throwaway PKI failed.
-    #[error("certificate generation failed: {0}")]
-    Pki(String),
+    /// The test person's personal number is not a real one (12 digits, a real date, a valid
+    /// check digit: [`is_valid_personal_number`]). The number itself is not repeated.
+    #[error("the test person's personal number is not a valid personal identity number")]
+    InvalidPersonalNumber,
+    /// The auto-approve delay is not a number of seconds from 0 up (`--auto-approve`).
+    #[error("--auto-approve takes a number of seconds from 0 up, not {0}")]
+    InvalidAutoApprove(f64),
+    /// [`SimConfig::client_identities`] is 0: at least one RP identity is needed.
+    #[error("at least one client identity is needed")]
+    NoClientIdentities,
+    /// [`BlockingSimulator::start`] was called from inside an async runtime.
+    #[error("BlockingSimulator cannot start inside an async runtime; use Simulator::start")]
+    InsideAsyncRuntime,
+    /// Binding the listener (or reading its address) failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for ([`SimConfig::bind`]).
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the PKI files failed.
+    #[error("cannot write the PKI files to {}: {source}", dir.display())]
+    WritePki {
+        /// The folder ([`SimConfig::pki_dir`]).
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Starting the runtime threads of a [`BlockingSimulator`] failed.
+    #[error("cannot start the simulator's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
     /// Building the TLS server configuration failed.
     #[error("TLS configuration failed: {0}")]
-    Tls(String),
-    /// Binding the listener or writing the PKI files failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Tls(#[source] rustls::Error),
+    /// Generating the throwaway PKI failed (the message of the certificate library).
+    #[error("certificate generation failed: {0}")]
+    Pki(String),
+    /// Parameters [`Pki::generate`] refuses (zero identities). The simulator checks its own
+    /// configuration before and reports [`Error::NoClientIdentities`] instead; this variant is
+    /// only seen by callers of [`Pki::generate`].
+    #[error("invalid PKI parameters: {0}")]
+    Config(String),
 }

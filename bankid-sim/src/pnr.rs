@@ -1,8 +1,26 @@
 //! Swedish personal identity numbers (personnummer) and coordination numbers
-//! (samordningsnummer, day + 60), 12 digits `YYYYMMDDNNNC`.
+//! (samordningsnummer, day + 60), 12 digits `YYYYMMDDNNNC`: what BankID accepts, and the
+//! stricter check of a real number.
 
-/// `true` if `pnr` is 12 ASCII digits `YYYYMMDDNNNC` with a real date (day + 60 allowed for a
-/// samordningsnummer) and a valid Luhn check digit over the last ten digits.
+/// `true` if BankID accepts `pnr` as a `personalNumber`: exactly 12 ASCII digits. This is what
+/// the simulator's request validation uses. BankID's test service accepts numbers whose date or
+/// check digit is wrong (bankid-cpp's suite, run against it, sends `200003121145` and
+/// `200001010101` and gets HTTP 200) and answers "Incorrect personalNumber" only for malformed
+/// values (spec §2.3, §2.6).
+///
+/// ```
+/// assert!(bankid_sim::is_accepted_personal_number("200003121145")); // wrong check digit
+/// assert!(!bankid_sim::is_accepted_personal_number("20000312114"));
+/// assert!(!bankid_sim::is_accepted_personal_number("2000-0312114"));
+/// ```
+pub fn is_accepted_personal_number(pnr: &str) -> bool {
+    pnr.len() == 12 && pnr.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `true` if `pnr` is a real number: 12 ASCII digits `YYYYMMDDNNNC` with a real date (day + 60
+/// allowed for a samordningsnummer, any year) and a valid Luhn check digit over the last
+/// ten digits. Stricter than BankID ([`is_accepted_personal_number`]); the simulator uses it
+/// only for its own test person.
 ///
 /// ```
 /// assert!(bankid_sim::is_valid_personal_number("198001019994"));
@@ -10,7 +28,7 @@
 /// ```
 pub fn is_valid_personal_number(pnr: &str) -> bool {
     let b = pnr.as_bytes();
-    if b.len() != 12 || !b.iter().all(u8::is_ascii_digit) {
+    if !is_accepted_personal_number(pnr) {
         return false;
     }
     let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
@@ -18,7 +36,7 @@ pub fn is_valid_personal_number(pnr: &str) -> bool {
     if day > 60 {
         day -= 60;
     }
-    if !(1800..=2199).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+    if !(1..=12).contains(&month) || day == 0 {
         return false;
     }
     if day > days_in_month(year, month) {
@@ -63,6 +81,24 @@ mod tests {
     fn accepts_valid() {
         for p in ["198001019994", "190001012384", "200002292381", "198001619991", "199001012385"] {
             assert!(is_valid_personal_number(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn bankid_accepts_any_twelve_digits() {
+        for p in ["200003121145", "200001010101", "000000000000", "999999999999", "198001019990"] {
+            assert!(is_accepted_personal_number(p), "{p}");
+        }
+        for p in [
+            "",
+            "20000312114",
+            "2000031211450",
+            "20000312114a",
+            "20000312-1145",
+            " 200003121145",
+            "２００００３１２１１４５",
+        ] {
+            assert!(!is_accepted_personal_number(p), "{p}");
         }
     }
 

@@ -1,18 +1,14 @@
 //! The HTTPS server: TLS with client certificates, HTTP/1.1 keep-alive, routing, the `/rp/v6.0/`
 //! endpoints and fault injection.
 
-use std::collections::VecDeque;
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use http::header::{ALLOW, CONTENT_TYPE, EXPECT, LOCATION};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -29,8 +25,12 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::Error;
 use crate::config::ControlApi;
-use crate::fault::{DEFAULT_REDIRECT, Endpoint, Fault};
-use crate::orders::{CollectBody, Order, foreign_answer};
+use crate::endpoint::Endpoint;
+use crate::fault::{DEFAULT_REDIRECT, Fault};
+use crate::http::{
+    DropConnection, Resp, SimBody, chunked_response, error_response, json_response, read_body, response,
+};
+use crate::order::{CollectBody, Order, foreign_answer};
 use crate::pki::Pki;
 use crate::simulator::SimHandle;
 use crate::stall::StallGuard;
@@ -55,124 +55,22 @@ const CHARSET_DETAILS: &str = "Adding a 'charset' parameter after 'application/j
 /// certificates verified against the RP CA, optional at the handshake (a client without one
 /// gets HTTP 401), rejected at the handshake if from any other CA.
 pub(crate) fn tls_config(pki: &Pki) -> Result<Arc<ServerConfig>, Error> {
-    let tls = |e: &dyn std::fmt::Display| Error::Tls(e.to_string());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(pki.rp_ca_der().to_vec())).map_err(|e| tls(&e))?;
+    roots.add(CertificateDer::from(pki.rp_ca_der().to_vec())).map_err(Error::Tls)?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()
-        .map_err(|e| tls(&e))?;
+        .map_err(|e| Error::Tls(rustls::Error::General(e.to_string())))?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.server_key_der().to_vec()));
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| tls(&e))?
+        .map_err(Error::Tls)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![CertificateDer::from(pki.server_cert_der().to_vec())], key)
-        .map_err(|e| tls(&e))?;
+        .map_err(Error::Tls)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// A response body in chunks, that can stop halfway on purpose.
-#[derive(Debug)]
-pub(crate) struct SimBody {
-    chunks: VecDeque<Bytes>,
-    then_fail: bool,
-}
-
-impl SimBody {
-    pub(crate) fn full(data: impl Into<Bytes>) -> Self {
-        Self::chunked([data.into()])
-    }
-
-    /// A body sent chunk by chunk (chunks of `'static` data cost no memory per response).
-    fn chunked(chunks: impl IntoIterator<Item = Bytes>) -> Self {
-        Self { chunks: chunks.into_iter().filter(|c| !c.is_empty()).collect(), then_fail: false }
-    }
-
-    fn len(&self) -> usize {
-        self.chunks.iter().map(Bytes::len).sum()
-    }
-}
-
-impl Body for SimBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        if let Some(d) = self.chunks.pop_front() {
-            return Poll::Ready(Some(Ok(Frame::data(d))));
-        }
-        if std::mem::take(&mut self.then_fail) {
-            return Poll::Ready(Some(Err(io::Error::other("body truncated on purpose"))));
-        }
-        Poll::Ready(None)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty() && !self.then_fail
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        if self.then_fail { SizeHint::default() } else { SizeHint::with_exact(self.len() as u64) }
-    }
-}
-
-/// The service's error: hyper closes the connection without answering.
-#[derive(Debug)]
-pub(crate) struct DropConnection;
-
-impl std::fmt::Display for DropConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped on purpose")
-    }
-}
-
-impl std::error::Error for DropConnection {}
-
-pub(crate) type Resp = Response<SimBody>;
-
-pub(crate) fn response(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
-    chunked_response(status, content_type, SimBody::full(body))
-}
-
-fn chunked_response(status: u16, content_type: &'static str, body: SimBody) -> Resp {
-    let len = body.len();
-    let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(CONTENT_LENGTH, HeaderValue::from(len));
-    resp
-}
-
-pub(crate) fn json_response(status: u16, value: &impl serde::Serialize) -> Resp {
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    response(status, "application/json", body)
-}
-
-pub(crate) fn error_response(e: &ApiError) -> Resp {
-    json_response(e.status, &json!({ "errorCode": e.code, "details": e.details }))
-}
-
-/// Reads a request body with a size cap and a deadline. A body whose `Content-Length` is over
-/// the cap is refused before it is read, so a client that asked for `100 Continue` gets the
-/// refusal instead (hyper sends `100 Continue` only when the body is first read).
-pub(crate) async fn read_body(body: Incoming, limit: usize, deadline: Duration) -> Result<Bytes, ApiError> {
-    if body.size_hint().lower() > limit as u64 {
-        return Err(too_big());
-    }
-    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
-        Err(_) => Err(ApiError::new(408, "requestTimeout", "It took too long to transmit the request")),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_big()),
-        Ok(Err(_)) => Err(ApiError::invalid("Invalid request body")),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-    }
-}
-
-fn too_big() -> ApiError {
-    ApiError::invalid("Too big content")
 }
 
 /// Accepts connections (at most `max_connections` open at once) until `shutdown` fires, then
@@ -376,58 +274,113 @@ fn spoil(mut resp: Resp, fault: Option<Fault>) -> Resp {
         }
         Some(Fault::Truncate) => {
             let (parts, body) = resp.into_parts();
-            let full: Vec<u8> = body.chunks.iter().flat_map(|c| c.iter().copied()).collect();
-            let half = Bytes::from(full).slice(..body.len() / 2);
-            Response::from_parts(parts, SimBody { chunks: VecDeque::from([half]), then_fail: true })
+            Response::from_parts(parts, body.truncated())
         }
         _ => resp,
     }
 }
 
 async fn handle(sim: &SimHandle, rp: Option<[u8; 32]>, req: Request<Incoming>) -> Result<Resp, DropConnection> {
-    let path = req.uri().path();
-    if path == "/sim" || path.starts_with("/sim/") {
-        return Ok(match (sim.control_api(), rp) {
-            (ControlApi::Off, _) => json_response(404, &json!({ "error": "the /sim/ control API is off" })),
-            (ControlApi::ClientCertificate, None) => json_response(401, &json!({ "error": SIM_UNAUTHORIZED })),
-            (ControlApi::ClientCertificate, Some(_)) => crate::simapi::handle(sim, req).await,
-        });
+    let (parts, body) = req.into_parts();
+    match route(sim, rp, &parts, body).await {
+        Routed::Answer(resp) => Ok(resp),
+        Routed::Unread(resp, body) => {
+            discard(&parts, body, sim.shared().ctx.timings.request_timeout).await;
+            Ok(resp)
+        }
+        Routed::Drop => Err(DropConnection),
     }
+}
+
+/// What becomes of a request.
+enum Routed {
+    /// This answer; the body has been dealt with.
+    Answer(Resp),
+    /// This answer, given before the body was read.
+    Unread(Resp, Incoming),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+/// Why an `/rp/` request gets no normal answer.
+enum Failure {
+    /// An error answer.
+    Api(ApiError),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+/// Reads and drops the body of a request answered without it, so that closing or reusing the
+/// connection does not leave the client's data unread (closing a socket with unread data
+/// resets the connection, and the client may lose the answer). Not when the client waits for
+/// `100 Continue`: it has not sent the body, and is not invited to. Bodies over the limit are
+/// left unread too (the connection is then closed).
+async fn discard(parts: &Parts, body: Incoming, deadline: Duration) {
+    let expects_continue =
+        parts.headers.get(EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !expects_continue {
+        let _ = read_body(body, MAX_BODY, deadline).await;
+    }
+}
+
+async fn route(sim: &SimHandle, rp: Option<[u8; 32]>, parts: &Parts, body: Incoming) -> Routed {
+    let path = parts.uri.path();
+    if path == "/sim" || path.starts_with("/sim/") {
+        return match (sim.control_api(), rp) {
+            (ControlApi::Off, _) => {
+                Routed::Unread(json_response(404, &json!({ "error": "the /sim/ control API is off" })), body)
+            }
+            (ControlApi::ClientCertificate, None) => {
+                Routed::Unread(json_response(401, &json!({ "error": SIM_UNAUTHORIZED })), body)
+            }
+            (ControlApi::ClientCertificate, Some(_)) => {
+                Routed::Answer(crate::simapi::handle(sim, &parts.method, path, body).await)
+            }
+        };
+    }
+    let refuse = |e: ApiError, body| Routed::Unread(error_response(&e), body);
     let Some(rp) = rp else {
-        return Ok(error_response(&ApiError::new(
-            401,
-            "unauthorized",
-            "A client certificate issued for the BankID RP API is required",
-        )));
+        return refuse(
+            ApiError::new(401, "unauthorized", "A client certificate issued for the BankID RP API is required"),
+            body,
+        );
     };
-    let Some(endpoint) = path.strip_prefix("/rp/v6.0/").and_then(Endpoint::from_path) else {
-        return Ok(error_response(&ApiError::new(404, "notFound", "Not found")));
+    let Some(endpoint) = Endpoint::from_path(path) else {
+        return refuse(ApiError::new(404, "notFound", "Not found"), body);
     };
-    if req.method() != Method::POST {
+    if parts.method != Method::POST {
         let mut resp = error_response(&ApiError::new(405, "methodNotAllowed", "Only HTTP method POST is allowed"));
         resp.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
-        return Ok(resp);
+        return Routed::Unread(resp, body);
     }
     let mut spoiler = None;
     if let Some(fault) = sim.shared().faults.take(endpoint) {
         match apply(fault).await {
-            Action::Respond(r) => return Ok(r),
-            Action::Drop => return Err(DropConnection),
+            Action::Respond(r) => return Routed::Unread(r, body),
+            Action::Drop => return Routed::Drop,
             Action::Modify(f) => spoiler = Some(f),
             Action::Continue => {}
         }
     }
-    let result = rp_request(sim, rp, endpoint, req, &mut spoiler).await;
-    match result {
-        Ok(Ok(resp)) => Ok(spoil(resp, spoiler)),
-        Ok(Err(e)) => Ok(spoil(error_response(&e), spoiler)),
-        Err(drop) => Err(drop),
+    if let Err(e) = check_content_type(&parts.headers) {
+        return Routed::Unread(spoil(error_response(&e), spoiler), body);
+    }
+    match rp_request(sim, rp, endpoint, body, &mut spoiler).await {
+        Ok(resp) => Routed::Answer(spoil(resp, spoiler)),
+        Err(Failure::Api(e)) => Routed::Answer(spoil(error_response(&e), spoiler)),
+        Err(Failure::Drop) => Routed::Drop,
     }
 }
 
-fn check_content_type(req: &Request<Incoming>) -> Result<(), ApiError> {
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let unsupported = |d: &str| ApiError::new(415, "unsupportedMediaType", d);
-    let Some(ct) = req.headers().get(CONTENT_TYPE) else {
+    let Some(ct) = headers.get(CONTENT_TYPE) else {
         return Err(unsupported("Content-Type application/json is required"));
     };
     let ct = ct.to_str().map_err(|_| unsupported("Invalid Content-Type"))?;
@@ -443,58 +396,47 @@ fn check_content_type(req: &Request<Incoming>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An `/rp/` request with an acceptable content type: reads the body, validates it, and
+/// answers (per-order faults apply here, after the body is read).
 async fn rp_request(
     sim: &SimHandle,
     rp: [u8; 32],
     endpoint: Endpoint,
-    req: Request<Incoming>,
+    body: Incoming,
     spoiler: &mut Option<Fault>,
-) -> Result<Result<Resp, ApiError>, DropConnection> {
-    if let Err(e) = check_content_type(&req) {
-        return Ok(Err(e));
-    }
+) -> Result<Resp, Failure> {
     let shared = sim.shared();
-    let bytes = match read_body(req.into_body(), MAX_BODY, shared.ctx.timings.request_timeout).await {
-        Ok(b) => b,
-        Err(e) => return Ok(Err(e)),
-    };
-    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
-        return Ok(Err(ApiError::invalid("Invalid JSON")));
-    };
+    let bytes = read_body(body, MAX_BODY, shared.ctx.timings.request_timeout).await?;
+    let body = validate::parse_body(&bytes)?;
     if endpoint.starts_order() {
-        return Ok(start(sim, rp, endpoint, body));
+        return Ok(start(sim, rp, endpoint, body)?);
     }
-    let order_ref = match validate::order_ref(&body) {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
-    };
+    let order_ref = validate::order_ref(&body)?;
     if let Some(fault) = shared.store.take_fault(&shared.ctx, &rp, order_ref) {
         match apply(fault).await {
-            Action::Respond(r) => return Ok(Ok(r)),
-            Action::Drop => return Err(DropConnection),
+            Action::Respond(r) => return Ok(r),
+            Action::Drop => return Err(Failure::Drop),
             Action::Modify(f) => *spoiler = Some(f),
             Action::Continue => {}
         }
     }
     if endpoint == Endpoint::Collect && *spoiler == Some(Fault::ForeignOrderRef) {
         *spoiler = None;
-        return Ok(foreign_collect(sim, rp));
+        return Ok(foreign_collect(sim, rp)?);
     }
-    Ok(if endpoint == Endpoint::Collect {
-        shared.store.collect(&shared.ctx, &rp, order_ref).map(|view| {
-            json_response(
-                200,
-                &CollectBody {
-                    order_ref,
-                    status: view.status,
-                    hint_code: view.hint.as_deref(),
-                    completion_data: view.data.as_deref(),
-                },
-            )
-        })
+    if endpoint == Endpoint::Collect {
+        let view = shared.store.collect(&shared.ctx, &rp, order_ref)?;
+        let body = CollectBody {
+            order_ref,
+            status: view.status,
+            hint_code: view.hint.as_deref(),
+            completion_data: view.data.as_deref(),
+        };
+        Ok(json_response(200, &body))
     } else {
-        shared.store.cancel(&shared.ctx, &rp, order_ref).map(|()| json_response(200, &json!({})))
-    })
+        shared.store.cancel(&shared.ctx, &rp, order_ref)?;
+        Ok(json_response(200, &json!({})))
+    }
 }
 
 /// The answer of [`Fault::ForeignOrderRef`] to a collect: another order's completion.
@@ -535,7 +477,7 @@ mod tests {
         for size in [0, 1, 13, 14, 15, 4096, 64 * 1024 + 13, 64 * 1024 + 14, 64 * 1024 + 15, 300_000] {
             let body = oversized_body(size);
             assert_eq!(body.len(), size);
-            let bytes: Vec<u8> = body.chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            let bytes = body.to_vec();
             assert_eq!(bytes.len(), size);
             assert_eq!(serde_json::from_slice::<Value>(&bytes).is_ok(), size >= 14, "{size}");
         }

@@ -91,13 +91,15 @@ fn user_certificate(pki: &Pki, input: &SignInput<'_>) -> Result<(Vec<u8>, Vec<u8
     if let Some(leaf) = lock().get(&key) {
         return Ok((leaf.der.clone(), leaf.serial.clone()));
     }
+    // Issued without the lock (RSA is slow); when two orders of the person raced here, the
+    // first certificate stored is the person's and the other is dropped.
     let (der, serial) = issue_user_certificate(pki, input)?;
     let mut leaves = lock();
-    if leaves.len() >= crate::pki::MAX_CACHED_LEAVES {
+    if leaves.len() >= crate::pki::MAX_CACHED_LEAVES && !leaves.contains_key(&key) {
         leaves.clear();
     }
-    leaves.insert(key, crate::pki::Leaf { der: der.clone(), serial: serial.clone() });
-    Ok((der, serial))
+    let leaf = leaves.entry(key).or_insert(crate::pki::Leaf { der, serial });
+    Ok((leaf.der.clone(), leaf.serial.clone()))
 }
 
 /// Issues a new user certificate (see [`user_certificate`]).

@@ -15,8 +15,9 @@ use crate::blocking::BlockingSimulator;
 use crate::clock::Clock;
 use crate::config::{ControlApi, SimConfig, TestPerson, Timings};
 use crate::fault::{Fault, FaultRule, FaultTable};
-use crate::orders::{Ctx, OrderInfo, PhoneError, Store};
+use crate::order::{Ctx, OrderInfo, PhoneError};
 use crate::pki::Pki;
+use crate::store::Store;
 use crate::{Error, server};
 
 /// State shared by the server, the sweeper and every handle.
@@ -154,6 +155,11 @@ impl SimHandle {
         self.shared.ctx.clock.advance(by);
     }
 
+    /// The order count and the connection count together (what `/sim/status` answers).
+    pub fn status(&self) -> SimStatus {
+        SimStatus { orders: self.order_count(), connections: self.connections_accepted() }
+    }
+
     /// Orders held in memory (pending, and finished ones still in their collect window).
     pub fn order_count(&self) -> usize {
         self.shared.store.count()
@@ -170,6 +176,16 @@ impl SimHandle {
     pub fn sweep(&self) {
         self.shared.store.sweep(&self.shared.ctx);
     }
+}
+
+/// What [`SimHandle::status`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SimStatus {
+    /// [`SimHandle::order_count`].
+    pub orders: usize,
+    /// [`SimHandle::connections_accepted`].
+    pub connections: u64,
 }
 
 /// A running simulator on the caller's tokio runtime. Dereferences to [`SimHandle`].
@@ -208,24 +224,26 @@ impl Simulator {
     /// Starts a simulator on the current tokio runtime (multi-threaded or not).
     pub async fn start(config: SimConfig) -> Result<Self, Error> {
         if !crate::is_valid_personal_number(&config.person.personal_number) {
-            return Err(Error::Config("the test person's personal number is not valid".into()));
+            return Err(Error::InvalidPersonalNumber);
         }
         let pki = match config.pki {
             Some(pki) => pki,
+            None if config.client_identities == 0 => return Err(Error::NoClientIdentities),
             None => {
                 let (n, pw) = (config.client_identities, config.p12_password.clone());
-                tokio::task::spawn_blocking(move || Pki::generate(n, &pw))
-                    .await
-                    .map_err(|e| Error::Pki(e.to_string()))??
-                    .into()
+                match tokio::task::spawn_blocking(move || Pki::generate(n, &pw)).await {
+                    Ok(generated) => Arc::new(generated?),
+                    Err(join) => return Err(Error::Pki(format!("the certificate generator stopped: {join}"))),
+                }
             }
         };
         if let Some(dir) = &config.pki_dir {
-            pki.write_to(dir)?;
+            pki.write_to(dir).map_err(|source| Error::WritePki { dir: dir.clone(), source })?;
         }
         let tls = server::tls_config(&pki)?;
-        let listener = TcpListener::bind(config.bind.as_str()).await?;
-        let addr = listener.local_addr()?;
+        let bind_error = |source| Error::Bind { addr: config.bind.clone(), source };
+        let listener = TcpListener::bind(config.bind.as_str()).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let shared = Arc::new(Shared {
             ctx: Ctx {
                 clock: Clock::default(),

@@ -1,5 +1,9 @@
 //! Server-side validation of v6 requests, with BankID's error codes and `details` strings
 //! (spec §2 and §4.1). Independent of any client library on purpose.
+//!
+//! `details` strings marked `[observed]` are BankID's own (spec §4.1, seen on its test service);
+//! every other one is invented in BankID's style. Limits without a source in the spec say so
+//! where they are set.
 
 use std::net::IpAddr;
 
@@ -8,8 +12,8 @@ use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use crate::fault::Endpoint;
-use crate::pnr::is_valid_personal_number;
+use crate::endpoint::Endpoint;
+use crate::pnr::is_accepted_personal_number;
 
 /// Standard alphabet; padding accepted but not required (like Java's basic decoder).
 const B64: GeneralPurpose = GeneralPurpose::new(
@@ -34,8 +38,17 @@ impl ApiError {
         Self::new(400, "invalidParameters", details)
     }
 
+    /// An order this server does not know (never created, cancelled, purged after its
+    /// window, or another RP's). BankID's own text [CPP observed].
     pub(crate) fn no_such_order() -> Self {
         Self::invalid("No such order")
+    }
+
+    /// A collect after the one that delivered the final status. BankID documents the cause
+    /// ("the order cannot be collected twice") but not its `details` text: this one is
+    /// invented, modelled on the observed "No such order".
+    pub(crate) fn collected_twice() -> Self {
+        Self::invalid("No such order (its final status has already been collected)")
     }
 }
 
@@ -61,7 +74,7 @@ fn data_limits(ep: Endpoint) -> (usize, usize, bool) {
     match ep {
         Endpoint::Auth | Endpoint::PhoneAuth => (1_500, 1_500, false),
         Endpoint::Sign | Endpoint::PhoneSign => (40_000, 200_000, true),
-        // Not documented (spec §2.4 [U]); the sign limits, so a valid request is never refused.
+        // Not documented (spec §2.4, §2.5 [U]): the sign limits, so a valid request is never refused.
         _ => (40_000, 200_000, false),
     }
 }
@@ -104,8 +117,8 @@ fn base64_field(obj: &Map<String, Value>, key: &str, max: usize, utf8: bool) -> 
 fn personal_number(v: Option<&Value>) -> Result<Option<String>, ApiError> {
     match v {
         None => Ok(None),
-        Some(Value::String(s)) if is_valid_personal_number(s) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::invalid("Incorrect personalNumber")),
+        Some(Value::String(s)) if is_accepted_personal_number(s) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::invalid("Incorrect personalNumber")), // [observed]
     }
 }
 
@@ -115,13 +128,14 @@ fn is_policy(p: &str) -> bool {
     while let Some(part) = parts.next() {
         n += 1;
         let last = parts.peek().is_none();
-        let ok = (!part.is_empty() && part.len() <= 10 && part.bytes().all(|b| b.is_ascii_digit()))
-            || (last && part == "*" && n >= 5);
+        let ok = (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())) || (last && part == "*" && n >= 5);
         if !ok {
             return false;
         }
     }
-    n >= 2 && p.len() <= 128
+    // No documented limit on the length of an arc or of a policy (spec §2.6): none here; the
+    // 512 KiB cap on the body bounds them.
+    n >= 2
 }
 
 struct Requirement {
@@ -133,7 +147,7 @@ struct Requirement {
 fn requirement(v: Option<&Value>, phone: bool) -> Result<Requirement, ApiError> {
     let mut r = Requirement { personal_number: None, mrtd: false, policies: Vec::new() };
     let Some(v) = v else { return Ok(r) };
-    let bad = || ApiError::invalid("Invalid requirement");
+    let bad = || ApiError::invalid("Invalid requirement"); // [observed]
     let obj = v.as_object().ok_or_else(bad)?;
     for (key, value) in obj {
         if value.is_null() {
@@ -149,7 +163,8 @@ fn requirement(v: Option<&Value>, phone: bool) -> Result<Requirement, ApiError> 
                 _ => return Err(bad()),
             },
             "certificatePolicies" => {
-                let list = value.as_array().filter(|a| !a.is_empty() && a.len() <= 32);
+                // No documented limit on how many (spec §2.6): none here (the body cap bounds it).
+                let list = value.as_array().filter(|a| !a.is_empty());
                 for p in list.ok_or_else(bad)? {
                     match p.as_str() {
                         Some(p) if is_policy(p) => r.policies.push(p.to_owned()),
@@ -195,6 +210,7 @@ fn device_data(obj: &Map<String, Value>) -> Result<(), ApiError> {
         for (k, v) in app {
             let s = v.as_str().ok_or_else(bad)?;
             let known = matches!(k.as_str(), "appIdentifier" | "deviceOS" | "deviceModelName" | "deviceIdentifier");
+            // 1-256 characters: not documented (spec §2.7 [U]), as for web.userAgent.
             if !known || s.is_empty() || s.chars().count() > 256 {
                 return Err(bad());
             }
@@ -234,11 +250,11 @@ fn transaction(obj: &Map<String, Value>) -> Result<(), ApiError> {
         .and_then(Value::as_object)
         .ok_or_else(|| ApiError::invalid("Invalid userVisibleTransaction"))?;
     let Some(kind @ ("card" | "npa")) = get(tx, "transactionType").and_then(Value::as_str) else {
-        return Err(ApiError::invalid("transactionType is not a valid transaction type"));
+        return Err(ApiError::invalid("transactionType is not a valid transaction type")); // [observed]
     };
     let name = get(tx, "recipient").and_then(Value::as_object).and_then(|r| get(r, "name")).and_then(Value::as_str);
     if name.is_none_or(|n| n.trim().is_empty()) {
-        return Err(ApiError::invalid("Recipient name is invalid"));
+        return Err(ApiError::invalid("Recipient name is invalid")); // [observed]
     }
     if let Some(money) = get(tx, "money") {
         if kind == "npa" {
@@ -250,9 +266,10 @@ fn transaction(obj: &Map<String, Value>) -> Result<(), ApiError> {
         let ok = amount.is_some_and(is_amount)
             && currency.is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
         if !ok {
-            return Err(ApiError::invalid("money has invalid amount or currency"));
+            return Err(ApiError::invalid("money has invalid amount or currency")); // [observed]
         }
     }
+    // Any non-empty text: its length and values are not documented (spec §2.4 [U]).
     if let Some(w) = get(tx, "riskWarning")
         && w.as_str().is_none_or(str::is_empty)
     {
@@ -276,21 +293,22 @@ pub(crate) fn start_request(ep: Endpoint, body: Value) -> Result<StartRequest, A
 
     let end_user_ip = match (get(obj, "endUserIp"), pushed) {
         (None, true) => None,
+        // [observed]
         (Some(Value::String(s)), _) => Some(s.parse::<IpAddr>().map_err(|_| ApiError::invalid("Invalid endUserIp"))?),
-        _ => return Err(ApiError::invalid("Invalid endUserIp")),
+        _ => return Err(ApiError::invalid("Invalid endUserIp")), // [observed]
     };
 
     let mut personal = None;
     if pushed {
         personal = personal_number(get(obj, "personalNumber"))?;
         if personal.is_none() {
-            return Err(ApiError::invalid("Incorrect personalNumber"));
+            return Err(ApiError::invalid("Incorrect personalNumber")); // [observed]
         }
     }
     if phone {
         match get(obj, "callInitiator").and_then(Value::as_str) {
             Some("user" | "RP") => {}
-            _ => return Err(ApiError::invalid("Incorrect callInitiator")),
+            _ => return Err(ApiError::invalid("Incorrect callInitiator")), // [observed]
         }
     }
     let req = requirement(get(obj, "requirement"), pushed)?;
@@ -302,11 +320,11 @@ pub(crate) fn start_request(ep: Endpoint, body: Value) -> Result<StartRequest, A
     let visible = base64_field(obj, "userVisibleData", max_visible, true)?;
     let non_visible = base64_field(obj, "userNonVisibleData", max_non_visible, false)?;
     if visible.is_none() && visible_required {
-        return Err(ApiError::invalid("Invalid userVisibleData"));
+        return Err(ApiError::invalid("Invalid userVisibleData")); // [observed]
     }
     let payment = matches!(ep, Endpoint::Payment | Endpoint::OtherPayment);
     if payment && non_visible.is_some() && visible.is_none() {
-        return Err(ApiError::invalid("userNonVisible data requires userVisibleData"));
+        return Err(ApiError::invalid("userNonVisible data requires userVisibleData")); // [observed]
     }
     match opt_str(obj, "userVisibleDataFormat", "Invalid userVisibleDataFormat")? {
         None | Some("simpleMarkdownV1" | "plaintext") => {}
@@ -338,6 +356,56 @@ pub(crate) fn start_request(ep: Endpoint, body: Value) -> Result<StartRequest, A
         policies: req.policies,
         raw: body,
     })
+}
+
+/// Parses a request body: a JSON value, or `Invalid JSON`.
+pub(crate) fn parse_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice::<Value>(bytes).map_err(|_| ApiError::invalid("Invalid JSON"))
+}
+
+/// What the simulator answers when it refuses a request ([`validate_request`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status} {error_code}: {details}")]
+#[non_exhaustive]
+pub struct Refusal {
+    /// The HTTP status (400).
+    pub status: u16,
+    /// The `errorCode`, e.g. `invalidParameters`.
+    pub error_code: &'static str,
+    /// The `details` (see the crate docs for which are BankID's own).
+    pub details: String,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        Self { status: e.status, error_code: e.code, details: e.details }
+    }
+}
+
+/// The simulator's own validation of a request body to `endpoint`, as a function: exactly what
+/// the server runs after its HTTP checks (client certificate, path, method, content type, size)
+/// and before it looks at its orders. A start request gets every field rule, with BankID's
+/// error codes and `details`; a collect or cancel body must name an `orderRef` (whether the
+/// order exists is the server's business). For differential tests against a client library.
+///
+/// ```
+/// use bankid_sim::{Endpoint, validate_request};
+///
+/// assert!(validate_request(Endpoint::Auth, br#"{"endUserIp":"192.0.2.1"}"#).is_ok());
+/// let refused = validate_request(Endpoint::Auth, br#"{"endUserIp":"x"}"#).unwrap_err();
+/// assert_eq!((refused.error_code, refused.details.as_str()), ("invalidParameters", "Invalid endUserIp"));
+/// ```
+///
+/// # Errors
+/// The [`Refusal`] the server would answer.
+pub fn validate_request(endpoint: Endpoint, body: &[u8]) -> Result<(), Refusal> {
+    let body = parse_body(body)?;
+    if endpoint.starts_order() {
+        start_request(endpoint, body)?;
+    } else {
+        order_ref(&body)?;
+    }
+    Ok(())
 }
 
 /// The `orderRef` of a collect or cancel body.
@@ -390,10 +458,15 @@ mod tests {
                 "Invalid requirement"
             );
         }
-        assert_eq!(
-            details(Endpoint::Auth, json!({"endUserIp": "1.2.3.4", "requirement": {"personalNumber": "198001019990"}})),
-            "Incorrect personalNumber"
-        );
+        // BankID checks the form (12 digits), not the date or the check digit.
+        for accepted in ["198001019990", "200003121145", "200001010101", "199013329999"] {
+            let body = json!({"endUserIp": "1.2.3.4", "requirement": {"personalNumber": accepted}});
+            assert_eq!(details(Endpoint::Auth, body), "", "{accepted}");
+        }
+        for refused in [json!("19800101999"), json!("19800101-9994"), json!(198001019994u64), json!("")] {
+            let body = json!({"endUserIp": "1.2.3.4", "requirement": {"personalNumber": refused}});
+            assert_eq!(details(Endpoint::Auth, body), "Incorrect personalNumber", "{refused}");
+        }
         assert_eq!(
             details(Endpoint::Auth, json!({"endUserIp": "1.2.3.4", "userVisibleData": "not base64!"})),
             "Invalid userVisibleData"

@@ -93,7 +93,7 @@ async fn validation_errors_carry_bankids_details() {
         ("auth", json!({"endUserIp": "300.1.1.1"}), "Invalid endUserIp"),
         (
             "auth",
-            json!({"endUserIp": "::1", "requirement": {"personalNumber": "198001019990"}}),
+            json!({"endUserIp": "::1", "requirement": {"personalNumber": "19800101999a"}}),
             "Incorrect personalNumber",
         ),
         (
@@ -103,7 +103,7 @@ async fn validation_errors_carry_bankids_details() {
         ),
         (
             "auth",
-            json!({"endUserIp": "::1", "requirement": {"personalNumber": "198002309994"}}),
+            json!({"endUserIp": "::1", "requirement": {"personalNumber": "19800230-9994"}}),
             "Incorrect personalNumber",
         ),
         ("auth", json!({"endUserIp": "::1", "requirement": {"cardReader": "class9"}}), "Invalid requirement"),
@@ -171,6 +171,38 @@ async fn validation_errors_carry_bankids_details() {
         assert_eq!(error_of(status, &v), (400, "invalidParameters".into(), details.into()), "{path} {body:.80}");
     }
     assert_eq!(sim.order_count(), 0, "no order was created by an invalid request");
+}
+
+/// BankID's test service accepts personal numbers with a wrong check digit: bankid-cpp's suite,
+/// which runs against it, sends these and gets HTTP 200 (spec §2.3, issue 12).
+#[tokio::test]
+async fn personal_numbers_are_checked_for_form_only_like_bankid() {
+    let sim = sim().await;
+    let mut conn = connect(&sim, Some(0)).await;
+    let tx = json!({"transactionType": "card", "recipient": {"name": "Shop"}, "money": {"amount": "1,00", "currency": "SEK"}});
+    let sign_text = "U2lnbiB0aGlz";
+    let cases = [
+        ("phone/auth", json!({"personalNumber": "200003121145", "callInitiator": "user"})),
+        ("phone/sign", json!({"personalNumber": "200003121146", "callInitiator": "RP", "userVisibleData": sign_text})),
+        (
+            "sign",
+            json!({"endUserIp": "::1", "userVisibleData": sign_text, "requirement": {"personalNumber": "200003121147"}}),
+        ),
+        ("other/payment", json!({"personalNumber": "200001010101", "userVisibleTransaction": tx})),
+        ("auth", json!({"endUserIp": "::1", "requirement": {"personalNumber": "199913329999"}})),
+    ];
+    for (path, body) in cases {
+        let (status, v) = conn.post(&format!("/rp/v6.0/{path}"), &body).await;
+        assert_eq!(status, 200, "{path}: {v}");
+        assert!(v["orderRef"].is_string(), "{path}: {v}");
+    }
+    // And the order completes for that number.
+    let (_, v) =
+        conn.post("/rp/v6.0/phone/auth", &json!({"personalNumber": "200003121148", "callInitiator": "user"})).await;
+    let order_ref = v["orderRef"].as_str().unwrap().to_owned();
+    sim.approve(&order_ref).unwrap();
+    let (_, v) = conn.post("/rp/v6.0/collect", &json!({"orderRef": order_ref})).await;
+    assert_eq!(v["completionData"]["user"]["personalNumber"], "200003121148");
 }
 
 #[tokio::test]
@@ -256,7 +288,9 @@ async fn hostile_input_never_breaks_the_server() {
         assert_eq!(resp.status(), 400, "{path}");
         assert_eq!(error_of(400, &serde_json::from_slice(resp.body()).unwrap()).2, "Too big content");
     }
-    for path in ["/sim/scan", "/sim/approve", "/sim/fail", "/sim/fault", "/sim/clock", "/sim/order"] {
+    for path in
+        ["/sim/scan-qr", "/sim/approve", "/sim/fail-order", "/sim/add-fault", "/sim/advance-clock", "/sim/order"]
+    {
         for body in &bodies[..7] {
             let resp = conn.post_raw(path, Some("application/json"), body).await;
             assert_eq!(resp.status(), 400, "{path}");

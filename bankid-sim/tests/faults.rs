@@ -162,13 +162,13 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
     let r = json!({"orderRef": start.order_ref});
 
-    let (s, v) = phone.post("/sim/qr", &r).await;
+    let (s, v) = phone.post("/sim/current-qr", &r).await;
     assert_eq!(s, 200);
     let qr = v["qr"].as_str().unwrap().to_owned();
     assert!(qr.starts_with(&format!("bankid.{}.", start.qr_start_token)));
-    let (s, v) = phone.post("/sim/scan", &json!({"qr": "bankid.nope"})).await;
+    let (s, v) = phone.post("/sim/scan-qr", &json!({"qr": "bankid.nope"})).await;
     assert_eq!((s, v["error"].as_str().unwrap()), (400, "not a BankID QR code"));
-    let (s, v) = phone.post("/sim/scan", &json!({"qr": qr})).await;
+    let (s, v) = phone.post("/sim/scan-qr", &json!({"qr": qr})).await;
     assert_eq!((s, v["orderRef"].as_str().unwrap()), (200, start.order_ref.as_str()));
     let (s, v) = phone.post("/sim/order", &r).await;
     assert_eq!((s, v["hintCode"].as_str().unwrap()), (200, "userSign"));
@@ -182,53 +182,55 @@ async fn the_sim_http_endpoints_drive_the_phone() {
     // autostart, advance, fail, cancel.
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
     let r = json!({"orderRef": start.order_ref});
-    let (s, _) = phone.post("/sim/autostart", &json!({"autoStartToken": start.auto_start_token})).await;
+    let (s, _) = phone.post("/sim/use-autostart", &json!({"autoStartToken": start.auto_start_token})).await;
     assert_eq!(s, 200);
-    let (_, v) = phone.post("/sim/advance", &r).await;
+    let (_, v) = phone.post("/sim/next-step", &r).await;
     assert_eq!(v["hintCode"], "userSign");
-    let (s, _) = phone.post("/sim/fail", &json!({"orderRef": start.order_ref, "hintCode": "certificateErr"})).await;
+    let (s, _) =
+        phone.post("/sim/fail-order", &json!({"orderRef": start.order_ref, "hintCode": "certificateErr"})).await;
     assert_eq!(s, 200);
     let (_, v) = phone.post("/sim/order", &r).await;
     assert_eq!((v["status"].as_str(), v["hintCode"].as_str()), (Some("failed"), Some("certificateErr")));
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
-    let (s, _) = phone.post("/sim/cancel", &json!({"orderRef": start.order_ref})).await;
+    let (s, _) = phone.post("/sim/user-cancel", &json!({"orderRef": start.order_ref})).await;
     assert_eq!(s, 200);
     let (_, v) = phone.post("/sim/order", &json!({"orderRef": start.order_ref})).await;
     assert_eq!(v["hintCode"], "userCancel");
 
     // Phone orders: open.
     let p = rp.call(&cfg, &bankid_core::PhoneAuthRequest::new(PNR, bankid_core::CallInitiator::Rp)).await.unwrap();
-    let (_, v) = phone.post("/sim/open", &json!({"orderRef": p.order_ref})).await;
+    let (_, v) = phone.post("/sim/open-app", &json!({"orderRef": p.order_ref})).await;
     assert_eq!(v["hintCode"], "userCallConfirm");
 
     // Faults over HTTP: per order, and per run on one endpoint.
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
-    let (s, _) =
-        phone.post("/sim/fault", &json!({"fault": "maintenance", "times": 1, "orderRef": start.order_ref})).await;
+    let (s, _) = phone
+        .post("/sim/inject-fault", &json!({"fault": "maintenance", "times": 1, "orderRef": start.order_ref}))
+        .await;
     assert_eq!(s, 200);
     let err = rp.call(&cfg, &CollectRequest::new(&start.order_ref)).await.unwrap_err();
     assert_eq!(err.error_code(), Some(&ErrorCode::Maintenance));
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "internalError", "endpoint": "auth", "times": 1})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "internalError", "endpoint": "auth", "times": 1})).await;
     assert_eq!(s, 200);
     let err = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap_err();
     assert_eq!(err.error_code(), Some(&ErrorCode::InternalError));
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "html", "times": 1})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "html", "times": 1})).await;
     assert_eq!(s, 200);
     let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
     assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (502, "text/html"));
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "html", "status": 503, "times": 1})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "html", "status": 503, "times": 1})).await;
     assert_eq!(s, 200);
     let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
     assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (503, "text/html"));
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "malformedJson", "endpoint": "auth", "times": 1})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "malformedJson", "endpoint": "auth", "times": 1})).await;
     assert_eq!(s, 200);
     let err = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap_err();
     assert!(matches!(&err, bankid_core::Error::UnexpectedResponse(u) if matches!(u.kind, UnexpectedKind::Body(_))));
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "oversized", "bytes": 100, "times": 1})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "oversized", "bytes": 100, "times": 1})).await;
     assert_eq!(s, 200);
     let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
     assert_eq!((resp.status().as_u16(), resp.body().len()), (200, 100));
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "oversized", "times": 1})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "oversized", "times": 1})).await;
     assert_eq!(s, 200);
     let resp = rp.post_raw("/rp/v6.0/auth", Some("application/json"), br#"{"endUserIp":"127.0.0.1"}"#).await;
     assert_eq!(resp.body().len(), Fault::DEFAULT_OVERSIZED);
@@ -238,26 +240,26 @@ async fn the_sim_http_endpoints_drive_the_phone() {
         (json!({"fault": "oversized", "bytes": -1}), "\"bytes\" must be a number of bytes up to 67108864"),
         (json!({"fault": "oversized", "bytes": 67_108_865}), "\"bytes\" must be a number of bytes up to 67108864"),
     ] {
-        let (s, v) = phone.post("/sim/fault", &bad).await;
+        let (s, v) = phone.post("/sim/add-fault", &bad).await;
         assert_eq!((s, v["error"].as_str().unwrap()), (400, error), "{bad}");
     }
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "html"})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "html"})).await;
     assert_eq!(s, 200);
     assert!(rp.call(&cfg, &AuthRequest::new(ip())).await.is_err());
-    let (s, _) = phone.post("/sim/faults/clear", &json!({})).await;
+    let (s, _) = phone.post("/sim/clear-faults", &json!({})).await;
     assert_eq!(s, 200);
     rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
-    let (s, v) = phone.post("/sim/fault", &json!({"fault": "explode"})).await;
+    let (s, v) = phone.post("/sim/add-fault", &json!({"fault": "explode"})).await;
     assert_eq!((s, v["error"].as_str().unwrap()), (400, "unknown fault"));
 
     // The clock, and status.
     let start = rp.call(&cfg, &AuthRequest::new(ip())).await.unwrap();
-    let (s, _) = phone.post("/sim/clock", &json!({"advanceMs": 31_000})).await;
+    let (s, _) = phone.post("/sim/advance-clock", &json!({"advanceMs": 31_000})).await;
     assert_eq!(s, 200);
     let (_, v) = phone.post("/sim/order", &json!({"orderRef": start.order_ref})).await;
     assert_eq!(v["hintCode"], "startFailed");
     let stale = qr_content(&start.qr_start_token, &start.qr_start_secret, 31);
-    let (s, _) = phone.post("/sim/scan", &json!({"qr": stale})).await;
+    let (s, _) = phone.post("/sim/scan-qr", &json!({"qr": stale})).await;
     assert_eq!(s, 400);
     let (s, v) = phone.post("/sim/status", &json!({})).await;
     assert_eq!(s, 200);
@@ -299,7 +301,7 @@ async fn foreign_order_ref_answers_with_another_orders_completion() {
     // Per run over /sim/, on every endpoint: start and cancel answers name no other order and
     // are answered normally; every collect gets a different foreign reference.
     let mut phone = connect(&sim, Some(1)).await;
-    let (s, _) = phone.post("/sim/fault", &json!({"fault": "foreignOrderRef"})).await;
+    let (s, _) = phone.post("/sim/add-fault", &json!({"fault": "foreignOrderRef"})).await;
     assert_eq!(s, 200);
     let b = conn.call(&cfg, &AuthRequest::new(ip())).await.expect("auth answered normally");
     let (_, v1) = conn.post("/rp/v6.0/collect", &json!({"orderRef": b.order_ref})).await;

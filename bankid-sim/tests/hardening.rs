@@ -45,8 +45,8 @@ async fn the_control_api_needs_a_client_certificate_or_is_off() {
     let mut anyone = connect(&sim, None).await;
     for (path, body) in [
         ("/sim/approve", json!({"orderRef": order_ref})),
-        ("/sim/fault", json!({"fault": "oversized", "bytes": 67_108_864})),
-        ("/sim/clock", json!({"advanceMs": 3_153_600_000_000u64})),
+        ("/sim/add-fault", json!({"fault": "oversized", "bytes": 67_108_864})),
+        ("/sim/advance-clock", json!({"advanceMs": 3_153_600_000_000u64})),
         ("/sim/status", json!({})),
         ("/sim/nope", json!({})),
     ] {
@@ -66,7 +66,7 @@ async fn the_control_api_needs_a_client_certificate_or_is_off() {
 
     let off = builder().control_api(ControlApi::Off).start().await.expect("starts");
     let mut phone = connect(&off, Some(0)).await;
-    for path in ["/sim/status", "/sim/fault", "/sim"] {
+    for path in ["/sim/status", "/sim/add-fault", "/sim"] {
         let (s, v) = phone.post(path, &json!({})).await;
         assert_eq!((s, v["error"].as_str()), (404, Some("the /sim/ control API is off")), "{path}");
     }
@@ -91,18 +91,46 @@ async fn no_100_continue_for_a_body_that_will_be_refused() {
         assert!(!answer.contains("100 Continue"), "{path}: {answer}");
         assert!(answer.contains("Too big content"), "{path}: {answer}");
     }
+    // Nor for a body refused for another reason: no certificate, a wrong content type, a
+    // wrong method, an unknown path.
+    for (rp, head, status) in [
+        (None, head("/rp/v6.0/auth", 30), "401"),
+        (Some(0), head("/rp/v6.0/auth", 30).replace("application/json", "text/plain"), "415"),
+        (Some(0), head("/rp/v6.0/auth", 30).replace("POST", "PUT"), "405"),
+        (Some(0), head("/rp/v6.0/nope", 30), "404"),
+        (None, head("/sim/status", 30), "401"),
+    ] {
+        let mut s = raw(&sim, rp).await.expect("connects");
+        s.write_all(head.as_bytes()).await.unwrap();
+        let answer = String::from_utf8_lossy(&read_until(&mut s, b"}").await).into_owned();
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{head}: {answer}");
+        assert!(!answer.contains("100 Continue"), "{head}: {answer}");
+    }
     // A body that will be read gets its 100 Continue, then the answer.
     let body = br#"{"endUserIp":"127.0.0.1"}"#;
     let mut s = raw(&sim, Some(0)).await.expect("connects");
     s.write_all(head("/rp/v6.0/auth", body.len()).as_bytes()).await.unwrap();
-    let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).await.unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 100 Continue"), "{}", String::from_utf8_lossy(&buf[..n]));
+    let continued = read_until(&mut s, b"\r\n\r\n").await;
+    assert!(continued.starts_with(b"HTTP/1.1 100 Continue"), "{}", String::from_utf8_lossy(&continued));
     s.write_all(body).await.unwrap();
+    let answer = read_until(&mut s, b"}").await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.contains("\"orderRef\""), "{answer}");
+}
+
+/// Reads until `end` has been seen (or the connection ends, or 5 s pass).
+async fn read_until(stream: &mut TlsStream<TcpStream>, end: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut buf = [0u8; 4096];
-    let n = s.read(&mut buf).await.unwrap();
-    let answer = String::from_utf8_lossy(&buf[..n]);
-    assert!(answer.contains("HTTP/1.1 200 OK") || answer.starts_with("HTTP/1.1 100"), "{answer}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !out.windows(end.len()).any(|w| w == end) {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => out.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    out
 }
 
 fn fast_timings() -> Timings {

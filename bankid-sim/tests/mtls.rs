@@ -169,6 +169,28 @@ fn blocking_simulator_runs_on_its_own_threads() {
     sim.shutdown();
     // Inside a runtime it refuses instead of panicking.
     rt.block_on(async {
-        assert!(Simulator::start_blocking(SimConfig::default()).is_err());
+        let err = Simulator::start_blocking(SimConfig::default()).unwrap_err();
+        assert!(matches!(err, bankid_sim::Error::InsideAsyncRuntime), "{err:?}");
     });
+}
+
+/// Start errors say what is wrong, as variants, not strings (and never print the test person's
+/// personal number).
+#[tokio::test]
+async fn start_errors_are_structured() {
+    let err = builder().bind("not an address").start().await.unwrap_err();
+    let bankid_sim::Error::Bind { addr, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(addr, "not an address");
+    let mut config = SimConfig::default();
+    config.client_identities = 0;
+    let err = Simulator::start(config).await.unwrap_err();
+    assert!(matches!(err, bankid_sim::Error::NoClientIdentities), "{err:?}");
+    let err = builder().person(bankid_sim::TestPerson::new("199001011234", "A", "B")).start().await.unwrap_err();
+    assert!(matches!(err, bankid_sim::Error::InvalidPersonalNumber), "{err:?}");
+    assert!(!err.to_string().contains("199001011234"));
+    let file = std::env::temp_dir().join(format!("bankid-sim-not-a-dir-{}", std::process::id()));
+    std::fs::write(&file, b"a file, not a folder").unwrap();
+    let err = builder().write_pki_to(file.join("pki")).start().await.unwrap_err();
+    assert!(matches!(&err, bankid_sim::Error::WritePki { dir, .. } if dir == &file.join("pki")), "{err:?}");
+    let _ = std::fs::remove_file(&file);
 }

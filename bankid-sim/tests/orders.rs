@@ -101,13 +101,73 @@ async fn qr_scan_then_approve_completes_with_real_looking_data() {
     }
     assert!(xml.contains("<SignatureValue>"));
     assert_eq!(xml.matches("<X509Certificate>").count(), 3);
-    // Completed orders stay collectable (more than once) for 3 minutes, then they are gone.
-    sim.advance_clock(Duration::from_secs(179));
-    complete(status(&mut conn, &cfg, &start.order_ref).await);
-    sim.advance_clock(Duration::from_secs(2));
+    // BankID: "the order cannot be collected twice".
+    assert!(sim.order(&start.order_ref).unwrap().final_status_collected);
     let err = collect(&mut conn, &cfg, &start.order_ref).await.unwrap_err();
     assert_eq!(err.error_code(), Some(&ErrorCode::InvalidParameters));
+    // The order stays in memory for its window (3 minutes after completion), then is gone.
+    sim.advance_clock(Duration::from_secs(179));
+    assert_eq!(sim.order_count(), 1);
+    sim.advance_clock(Duration::from_secs(2));
+    assert!(collect(&mut conn, &cfg, &start.order_ref).await.is_err());
     assert_eq!(sim.order_count(), 0, "purged on access");
+}
+
+/// The final status is delivered once, within BankID's documented windows: completed orders
+/// 3 minutes, failed ones 5 minutes, orders that timed out because nobody picked them up
+/// 3 minutes 10 seconds.
+#[tokio::test]
+async fn a_final_status_is_collected_once_within_its_window() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let refused = |r: Result<CollectResponse, bankid_core::Error>| {
+        let err = r.expect_err("a second collect of a final status is refused");
+        let bankid_core::Error::Api(api) = &err else { panic!("{err:?}") };
+        assert_eq!(api.code, ErrorCode::InvalidParameters);
+        assert!(api.details.starts_with("No such order"), "{}", api.details);
+    };
+
+    // Completed: first collect up to 3 min later, then never again.
+    let a = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.use_autostart(&a.auto_start_token).unwrap();
+    sim.approve(&a.order_ref).unwrap();
+    let b = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.use_autostart(&b.auto_start_token).unwrap();
+    sim.approve(&b.order_ref).unwrap();
+    sim.advance_clock(Duration::from_secs(179));
+    complete(status(&mut conn, &cfg, &a.order_ref).await);
+    refused(collect(&mut conn, &cfg, &a.order_ref).await);
+    sim.advance_clock(Duration::from_secs(2));
+    assert!(collect(&mut conn, &cfg, &b.order_ref).await.is_err(), "3 minutes passed without a collect");
+
+    // Failed after pickup: 5 minutes.
+    let c = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.use_autostart(&c.auto_start_token).unwrap();
+    sim.user_cancel(&c.order_ref).unwrap();
+    sim.advance_clock(Duration::from_secs(299));
+    assert_eq!(status(&mut conn, &cfg, &c.order_ref).await, failed(FailedHintCode::UserCancel));
+    refused(collect(&mut conn, &cfg, &c.order_ref).await);
+    let d = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.use_autostart(&d.auto_start_token).unwrap();
+    sim.user_cancel(&d.order_ref).unwrap();
+    sim.advance_clock(Duration::from_secs(301));
+    assert!(collect(&mut conn, &cfg, &d.order_ref).await.is_err());
+
+    // Never picked up: startFailed at 30 s, then 3 min 10 s.
+    let e = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    let f = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    sim.advance_clock(Duration::from_secs(30 + 189));
+    assert_eq!(status(&mut conn, &cfg, &e.order_ref).await, failed(FailedHintCode::StartFailed));
+    refused(collect(&mut conn, &cfg, &e.order_ref).await);
+    sim.advance_clock(Duration::from_secs(2));
+    assert!(collect(&mut conn, &cfg, &f.order_ref).await.is_err());
+
+    // Pending answers are repeated as often as asked.
+    let g = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(status(&mut conn, &cfg, &g.order_ref).await, pending(PendingHintCode::OutstandingTransaction));
+    }
 }
 
 #[tokio::test]
@@ -176,6 +236,15 @@ async fn bankid_cores_qr_codes_are_accepted_by_the_simulated_phone() {
     }
     assert_eq!(user.expect("completed").personal_number, "198001019994");
     assert!(seen.len() >= 3);
+    // The core never collects after the final status (which the simulator, like BankID, would
+    // refuse: the final status is delivered once).
+    assert!(order.is_finished());
+    for later in [1, 2, 10, 600] {
+        let at = now + Duration::from_secs(later);
+        assert!(matches!(order.poll_output(at, &cfg), Output::Done), "{later} s");
+    }
+    let again = collect(&mut conn, &cfg, &start.order_ref).await.unwrap_err();
+    assert_eq!(again.error_code(), Some(&ErrorCode::InvalidParameters));
 }
 
 #[tokio::test]
@@ -242,16 +311,44 @@ async fn start_failed_after_30_seconds_and_failed_orders_live_5_minutes() {
         sim.scan_qr(&qr_content(&start.qr_start_token, &start.qr_start_secret, 31)),
         Err(PhoneError::NotPending)
     ));
-    sim.advance_clock(Duration::from_secs(298));
-    assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, failed(FailedHintCode::StartFailed));
-    sim.advance_clock(Duration::from_secs(2));
-    assert!(collect(&mut conn, &cfg, &start.order_ref).await.is_err());
+    assert!(collect(&mut conn, &cfg, &start.order_ref).await.is_err(), "collected once");
 
     // Picked up but never finished: expiredTransaction (3 min after creation).
     let start = conn.call(&cfg, &AuthRequest::new(IP.parse().unwrap())).await.unwrap();
     sim.use_autostart(&start.auto_start_token).unwrap();
     sim.advance_clock(Duration::from_secs(181));
     assert_eq!(status(&mut conn, &cfg, &start.order_ref).await, failed(FailedHintCode::ExpiredTransaction));
+}
+
+/// Phone and other/payment orders are pushed to the user's app: no QR code, no autostart token,
+/// so no `startFailed`. They wait for the user until they expire (`expiredTransaction`).
+#[tokio::test]
+async fn pushed_orders_wait_for_the_user_until_they_expire() {
+    let sim = sim().await;
+    let cfg = config(&sim);
+    let mut conn = connect(&sim, Some(0)).await;
+    let tx = bankid_core::UserVisibleTransaction::new(bankid_core::TransactionType::Npa, "Shop");
+    let refs = [
+        conn.call(&cfg, &PhoneAuthRequest::new(PNR, CallInitiator::User)).await.unwrap().order_ref,
+        conn.call(&cfg, &PhoneSignRequest::new(PNR2, CallInitiator::Rp, "Avtal")).await.unwrap().order_ref,
+        conn.call(&cfg, &bankid_core::OtherPaymentRequest::new("200001010101", tx)).await.unwrap().order_ref,
+    ];
+    sim.advance_clock(Duration::from_secs(31));
+    for r in &refs {
+        assert_eq!(
+            status(&mut conn, &cfg, r).await,
+            pending(PendingHintCode::OutstandingTransaction),
+            "no startFailed"
+        );
+    }
+    // Still openable after 30 s: the user opens the first one 2 minutes in.
+    sim.advance_clock(Duration::from_secs(90));
+    assert_eq!(sim.open_app(&refs[0]).unwrap(), "userCallConfirm");
+    sim.advance_clock(Duration::from_secs(60));
+    for r in &refs {
+        assert_eq!(status(&mut conn, &cfg, r).await, failed(FailedHintCode::ExpiredTransaction));
+        assert!(collect(&mut conn, &cfg, r).await.is_err(), "collected once");
+    }
 }
 
 #[tokio::test]
@@ -352,11 +449,12 @@ async fn finished_orders_are_purged_so_memory_stays_bounded() {
     for r in refs.iter().take(500) {
         sim.user_cancel(r).unwrap();
     }
-    // 30 s: the rest fail with startFailed; 5 min after failing, all are purged by the sweeper.
+    // 30 s: the rest fail with startFailed; 5 min after failing (3 min 10 s for those never
+    // picked up), all are purged by the sweeper.
     sim.advance_clock(Duration::from_secs(31));
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(sim.order_count(), 2_000, "failed orders stay collectable");
-    sim.advance_clock(Duration::from_secs(301));
+    sim.advance_clock(Duration::from_secs(301)); // past the 5 min and the 3 min 10 s windows
     let t = Instant::now();
     while sim.order_count() > 0 && t.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bankid_core::{Config, Error, Event, Input, InvalidInput, Operation, Order, Output, RequestId, TransportError};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// One async HTTP client, as the BankID driver needs it.
 ///
@@ -94,7 +94,12 @@ impl<T: HttpTransport> Client<T> {
     /// Any [`Error`]: invalid input (nothing sent), BankID's error answers, unexpected
     /// responses, transport failures.
     pub async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
-        operation.read_response(self.execute(operation.to_http(&self.config)?).await?)
+        // Wait for a connection before the request is built: thousands of orders started at
+        // once then queue as small futures, not as built requests.
+        let permit = self.connection().await;
+        let response = self.transport.execute(operation.to_http(&self.config)?).await;
+        release(permit).await;
+        operation.read_response(response?)
     }
 
     /// Sends one HTTP request as it is and returns its response, whatever its status: for
@@ -104,9 +109,16 @@ impl<T: HttpTransport> Client<T> {
     /// # Errors
     /// The transport's failure.
     pub async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-        // The semaphore is never closed, so acquiring fails never; without a permit, go anyway.
-        let _permit = self.connections.acquire().await.ok();
-        self.transport.execute(request).await
+        let permit = self.connection().await;
+        let response = self.transport.execute(request).await;
+        release(permit).await;
+        response
+    }
+
+    /// A turn on one of the [`Config::max_connections`] connections.
+    async fn connection(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed, so acquiring never fails; without a permit, go anyway.
+        self.connections.acquire().await.ok()
     }
 
     bankid_core::client_methods!(async);
@@ -137,7 +149,9 @@ impl<T: HttpTransport> Client<T> {
         // The request in flight: its id, whether it may be abandoned, and its future.
         let mut in_flight: Option<(RequestId, bool, Pin<Box<_>>)> = None;
         let end = loop {
-            match order.poll_output(Instant::now(), &self.config) {
+            // Take what the order wants apart before waiting, so that no `Output` is held
+            // across an await (it would make every waiting order's future larger).
+            let until = match order.poll_output(Instant::now(), &self.config) {
                 Output::Event(event) if event.is_final() => {
                     let _ = on_event(&event);
                     break event;
@@ -147,34 +161,46 @@ impl<T: HttpTransport> Client<T> {
                         stopped = true;
                         order.cancel();
                     }
+                    continue;
                 }
                 // A new request replaces (drops) one the order abandoned.
                 Output::Send { id, request, abandonable, .. } => {
                     in_flight = Some((id, abandonable, Box::pin(self.execute(request))));
+                    continue;
                 }
-                Output::Wait(until) => tokio::select! {
-                    (id, result) = result_of(&mut in_flight) => {
-                        in_flight = None;
-                        // An abandoned request's answer is refused as stale, which is right.
-                        order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default();
-                    }
-                    () = tokio::time::sleep_until(until.into()) => {}
-                    () = &mut stop, if !stopped => {
-                        stopped = true;
-                        order.cancel();
-                        if in_flight.as_ref().is_some_and(|(_, abandonable, _)| *abandonable) {
-                            in_flight = None;
-                        }
-                    }
-                },
+                Output::Wait(until) => until,
                 Output::Done => {
                     break Event::Error(InvalidInput::new("order", "had ended before it was handed to wait").into());
+                }
+            };
+            tokio::select! {
+                (id, result) = result_of(&mut in_flight) => {
+                    in_flight = None;
+                    // An abandoned request's answer is refused as stale, which is right.
+                    order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default();
+                }
+                () = tokio::time::sleep_until(until.into()) => {}
+                () = &mut stop, if !stopped => {
+                    stopped = true;
+                    order.cancel();
+                    if in_flight.as_ref().is_some_and(|(_, abandonable, _)| *abandonable) {
+                        in_flight = None;
+                    }
                 }
             }
         };
         guard.0 = None;
         end
     }
+}
+
+/// Gives the connection back. The HTTP client returns a connection to its pool on a task of
+/// its own once the response is read; one turn of the scheduler lets it do so before the next
+/// request takes the permit, so that request finds the connection idle instead of opening
+/// another.
+async fn release(permit: Option<SemaphorePermit<'_>>) {
+    tokio::task::yield_now().await;
+    drop(permit);
 }
 
 /// The result of the request in flight, tagged with its id; pending forever when there is none.

@@ -63,7 +63,12 @@ fn async_loop<F: Future<Output = ()>>(runtime: &Runtime, iters: u64, mut once: i
 }
 
 fn collect(c: &mut Criterion) {
-    let sim = Sim::start();
+    // The benched order must stay pending for the whole run: BankID (and the simulator) answer
+    // a failed order's collect once, and an order nobody scans fails with startFailed after 30 s.
+    let mut timings = bankid_sim::Timings::default();
+    timings.start_failed = Duration::from_secs(24 * 3600);
+    timings.order_lifetime = Duration::from_secs(24 * 3600);
+    let sim = Sim::with(bankid_sim::Simulator::builder().timings(timings));
     let config = sim.config();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let blocking = bankid_blocking::Client::new(config.clone()).unwrap();

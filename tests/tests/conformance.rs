@@ -7,7 +7,9 @@ use std::net::{IpAddr, TcpListener};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use bankid_conformance::{AsyncTransport, Blocking, Hyper, Reqwest, Sim, Transport, order, phone_order};
+use bankid_conformance::{
+    AsyncTransport, Blocking, Hyper, REQUEST_TIMEOUT, Reqwest, Sim, Transport, order, phone_order,
+};
 use bankid_core::{
     AuthRequest, CallInitiator, CancelReason, CancelRequest, CollectRequest, CollectStatus, CompletionData, Config,
     Error, ErrorCode, Event, FailedHintCode, MAX_RESPONSE_BODY, Money, OtherPaymentRequest, PaymentRequest,
@@ -693,4 +695,100 @@ suite! {
         debug_shows_no_secrets,
     ],
     async: [stop_signal_cancels, dropping_wait_cancels],
+}
+
+// ---- the fault matrix of the README ----
+
+/// What the caller gets, in a short form for the README.
+fn outcome(error: &Error) -> String {
+    match error {
+        Error::Api(api) => format!("`Api({})`", api.code),
+        Error::UnexpectedResponse(unexpected) => match &unexpected.kind {
+            UnexpectedKind::Body(_) => "`UnexpectedResponse(Body)`".to_owned(),
+            kind => format!("`UnexpectedResponse({kind:?})`"),
+        },
+        Error::Transport(transport) => format!("`Transport({:?})`", transport.kind()),
+        other => format!("`{other:?}`"),
+    }
+}
+
+/// One fault: what a start request hit by it returns, and how an order whose first collect is
+/// hit by it ends in `wait`.
+fn fault_cells<T: Transport>(fault: &Fault) -> (String, String) {
+    let sim = Sim::with(Simulator::builder().auto_approve(Some(Duration::from_millis(300))));
+    let client: T = sim.client();
+    sim.add_fault(FaultRule::new(fault.clone()).on(Endpoint::Auth).times(1));
+    let start = match client.send(&AuthRequest::new(ip())) {
+        Ok(_) => "answered normally".to_owned(),
+        Err(error) => outcome(&error),
+    };
+    sim.clear_faults();
+    let order_start = client.send(&AuthRequest::new(ip())).unwrap();
+    sim.inject_fault(&order_start.order_ref, fault.clone(), 1).unwrap();
+    let mut retried = None;
+    let end = client.wait(order(&order_start, StartMode::Qr), &mut |event| {
+        if let Event::Retrying { error, .. } = event {
+            retried.get_or_insert_with(|| outcome(error));
+        }
+        ControlFlow::Continue(())
+    });
+    let collect = match (end, retried) {
+        (Event::Completed(_), Some(error)) => format!("{error}, retried, completed"),
+        (Event::Completed(_), None) => "completed".to_owned(),
+        (Event::Error(error), None) => format!("{}, order ends", outcome(&error)),
+        (other, _) => format!("{other:?}"),
+    };
+    (start, collect)
+}
+
+/// Every fault the simulator injects × the three transports, run for real and compared with the
+/// table in the README (`BLESS_README=1` writes it).
+#[test]
+fn fault_matrix_matches_the_readme() {
+    let faults = [
+        ("`maintenance` (503)", Fault::Maintenance),
+        ("`internalError` (500)", Fault::InternalError),
+        ("`requestTimeout` (408)", Fault::RequestTimeout),
+        ("HTML error page (502)", Fault::Html { status: 502 }),
+        ("delay past the request timeout", Fault::Delay(REQUEST_TIMEOUT + Duration::from_millis(500))),
+        ("dropped connection", Fault::Drop),
+        ("truncated body", Fault::Truncate),
+        ("wrong content type", Fault::WrongContentType),
+        ("redirect (302)", Fault::Redirect("https://example.com/".to_owned())),
+        ("malformed JSON", Fault::MalformedJson),
+        ("body over 1 MiB", Fault::Oversized(MAX_RESPONSE_BODY + 1)),
+        ("another order's answer", Fault::ForeignOrderRef),
+    ];
+    let cells: Vec<[(String, String); 3]> = std::thread::scope(|scope| {
+        let rows: Vec<_> = faults
+            .iter()
+            .map(|(_, fault)| {
+                let blocking = scope.spawn(|| fault_cells::<Blocking>(fault));
+                let reqwest = scope.spawn(|| fault_cells::<Reqwest>(fault));
+                let hyper = scope.spawn(|| fault_cells::<Hyper>(fault));
+                [blocking, reqwest, hyper]
+            })
+            .collect();
+        rows.into_iter().map(|row| row.map(|cell| cell.join().expect("fault cell"))).collect()
+    });
+    // One cell when the three transports agree (they must: a difference fails below).
+    let mut table = String::from(
+        "| fault | a start request (`authenticate`, ...) gets | an order whose collect gets it, in `wait` |\n|---|---|---|\n",
+    );
+    for ((name, _), row) in faults.iter().zip(&cells) {
+        assert!(row.iter().all(|cell| *cell == row[0]), "the transports disagree on {name}: {row:?}");
+        table.push_str(&format!("| {name} | {} | {} |\n", row[0].0, row[0].1));
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let (begin, end) = ("<!-- fault-matrix:begin -->\n", "<!-- fault-matrix:end -->");
+    let (head, rest) = readme.split_once(begin).expect("the README has a fault matrix section");
+    let (current, tail) = rest.split_once(end).expect("the fault matrix section ends");
+    if current != table {
+        if std::env::var_os("BLESS_README").is_some() {
+            std::fs::write(path, format!("{head}{begin}{table}{end}{tail}")).unwrap();
+        } else {
+            panic!("the README's fault matrix is out of date (BLESS_README=1 rewrites it):\n{table}");
+        }
+    }
 }

@@ -90,6 +90,7 @@ impl Requirement {
     }
 
     pub(super) fn validate(&self, allow_personal_number: bool) -> Result<(), InvalidInput> {
+        // No documented limit on how many (spec §2.6): none here.
         for oid in &self.certificate_policies {
             validate::certificate_policy("requirement.certificatePolicies", oid)?;
         }
@@ -246,6 +247,7 @@ impl AppData {
             ("app.deviceIdentifier", &self.device_identifier),
         ] {
             if let Some(value) = value {
+                // No documented limit (spec §2.7 [U]): 256 as for web.userAgent.
                 validate::text_len(field, value, 1, 256)?;
             }
         }
@@ -361,6 +363,7 @@ impl UserVisibleTransaction {
             validate::currency("userVisibleTransaction.money.currency", &money.currency)?;
         }
         if let Some(warning) = &self.risk_warning {
+            // No documented limit or value list (spec §2.4 [U]): 1-256 characters.
             validate::text_len("userVisibleTransaction.riskWarning", warning, 1, 256)?;
         }
         Ok(())

@@ -160,7 +160,9 @@ pub(super) const AUTH_RULES: TextRules = TextRules {
     visible_max: VISIBLE_AUTH_MAX,
     non_visible_max: NON_VISIBLE_AUTH_MAX,
     visible_required: false,
-    non_visible_needs_visible: true,
+    // BankID refuses userNonVisibleData without userVisibleData on payment and other/payment
+    // only (spec §2.1, §2.4: "userNonVisible data requires userVisibleData", observed there).
+    non_visible_needs_visible: false,
     personal_number_in_requirement: true,
 };
 

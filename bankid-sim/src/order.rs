@@ -1,11 +1,9 @@
-//! Orders and their life on the server's clock, in a sharded map.
-//!
-//! Lock order (never taken the other way round): the personal-number index, then one order
-//! shard, then one token shard. No lock is ever held across an `.await`: every function here
-//! is synchronous.
+//! One order and its life on the server's clock: the phases, the time rules, what the
+//! simulated phone may do to it, what a collect answers, and its completion data. The orders
+//! themselves are kept by [`crate::store`].
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -16,13 +14,13 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::{TestPerson, Timings};
-use crate::fault::{Endpoint, Fault, lock};
+use crate::endpoint::Endpoint;
+use crate::fault::Fault;
 use crate::pki::Pki;
 use crate::qr::{self, ScannedQr};
 use crate::signature::{self, SignInput};
 use crate::validate::{ApiError, StartRequest};
 
-const SHARDS: usize = 32;
 /// At most this many queued per-order faults.
 const MAX_ORDER_FAULTS: usize = 1_000;
 
@@ -106,6 +104,9 @@ pub struct OrderInfo {
     pub qr_start_secret: Option<String>,
     /// `autoStartToken` (auth, sign, payment).
     pub auto_start_token: Option<String>,
+    /// A collect has already delivered the final status (`complete` or `failed`); further
+    /// collects are refused.
+    pub final_status_collected: bool,
 }
 
 impl OrderInfo {
@@ -113,7 +114,7 @@ impl OrderInfo {
     pub fn to_json(&self) -> Value {
         json!({
             "orderRef": self.order_ref,
-            "endpoint": self.endpoint.path(),
+            "endpoint": self.endpoint.name(),
             "request": self.request,
             "status": self.status,
             "hintCode": self.hint_code,
@@ -123,6 +124,7 @@ impl OrderInfo {
             "qrStartToken": self.qr_start_token,
             "qrStartSecret": self.qr_start_secret,
             "autoStartToken": self.auto_start_token,
+            "finalStatusCollected": self.final_status_collected,
         })
     }
 }
@@ -191,6 +193,11 @@ pub(crate) struct Order {
     req: StartRequest,
     tokens: Option<Tokens>,
     phase: Phase,
+    /// Picked up (QR scanned, autostart token used, pushed order opened) at some point.
+    picked_up: bool,
+    /// A collect has delivered the final status (`complete` or `failed`): the next one is
+    /// refused, as BankID refuses to collect an order twice.
+    final_delivered: bool,
     faults: VecDeque<Fault>,
     auto: Option<Duration>,
 }
@@ -231,6 +238,8 @@ impl Order {
             req,
             tokens,
             phase: Phase::Outstanding,
+            picked_up: false,
+            final_delivered: false,
             faults: VecDeque::new(),
             auto,
         }
@@ -244,7 +253,22 @@ impl Order {
         self.tokens.as_ref()
     }
 
-    fn is_pending(&self) -> bool {
+    /// Takes the tokens out (when the order is purged: the store forgets them).
+    pub(crate) fn take_tokens(&mut self) -> Option<Tokens> {
+        self.tokens.take()
+    }
+
+    /// The personal number the order is bound to, if any.
+    pub(crate) fn personal_number(&self) -> Option<&str> {
+        self.req.personal_number.as_deref()
+    }
+
+    /// `true` if the RP with certificate hash `rp` created the order.
+    pub(crate) fn belongs_to(&self, rp: &[u8; 32]) -> bool {
+        self.rp == *rp
+    }
+
+    pub(crate) fn is_pending(&self) -> bool {
         matches!(self.phase, Phase::Outstanding | Phase::Pending { .. })
     }
 
@@ -253,19 +277,26 @@ impl Order {
     }
 
     /// Applies every time rule up to `now`; `false` if the order is gone (past its window).
-    fn settle(&mut self, now: Instant, ctx: &Ctx) -> bool {
+    pub(crate) fn settle(&mut self, now: Instant, ctx: &Ctx) -> bool {
         let t = &ctx.timings;
         loop {
             let auto_at = self.auto.map(|d| later(self.since, d));
             match self.phase {
                 Phase::Outstanding => {
-                    let fail_at = later(self.created, t.start_failed);
+                    // A QR or autostart order that nobody starts fails with `startFailed`; a
+                    // pushed order has nothing to start and waits in the user's app until it
+                    // expires.
+                    let (fail_at, hint) = if self.is_pushed() {
+                        (later(self.created, t.order_lifetime), "expiredTransaction")
+                    } else {
+                        (later(self.created, t.start_failed), "startFailed")
+                    };
                     if let Some(at) = auto_at.filter(|at| *at < fail_at && now >= *at) {
                         self.auto_pickup(at, ctx);
                         continue;
                     }
                     if now >= fail_at {
-                        self.fail(fail_at, "startFailed");
+                        self.fail(fail_at, hint);
                         continue;
                     }
                     return true;
@@ -285,6 +316,11 @@ impl Order {
                     return true;
                 }
                 Phase::Complete(_) => return now < later(self.since, t.complete_ttl),
+                Phase::Failed(ref hint)
+                    if !self.picked_up && matches!(hint.as_str(), "startFailed" | "expiredTransaction") =>
+                {
+                    return now < later(self.since, t.unpicked_ttl);
+                }
                 Phase::Failed(_) => return now < later(self.since, t.failed_ttl),
             }
         }
@@ -344,6 +380,7 @@ impl Order {
         }
         steps.push(Step::UserSign);
         self.phase = Phase::Pending { steps, idx: 0 };
+        self.picked_up = true;
         self.since = at;
     }
 
@@ -390,6 +427,105 @@ impl Order {
         }
     }
 
+    /// What a collect answers: the current view; a final status only once.
+    pub(crate) fn collect(&mut self) -> Result<CollectView, ApiError> {
+        if self.is_pending() {
+            return Ok(self.view());
+        }
+        if std::mem::replace(&mut self.final_delivered, true) {
+            return Err(ApiError::collected_twice());
+        }
+        Ok(self.view())
+    }
+
+    /// A new order for the same personal number arrived while this one is pending: it fails
+    /// with `cancelled` (BankID: "the system received a new order for the user"). `false` if
+    /// it was not pending.
+    pub(crate) fn cancel_for_new_order(&mut self, now: Instant) -> bool {
+        let pending = self.is_pending();
+        if pending {
+            self.fail(now, "cancelled");
+        }
+        pending
+    }
+
+    /// The phone scans a QR code of this order.
+    pub(crate) fn scan(&mut self, scanned: &ScannedQr<'_>, now: Instant, ctx: &Ctx) -> Result<String, PhoneError> {
+        self.check_qr(scanned, now, ctx)?;
+        self.require_outstanding()?;
+        self.pick_up(Pickup::Qr, now);
+        Ok(self.order_ref.to_string())
+    }
+
+    /// The app is started with `token`.
+    pub(crate) fn use_autostart(&mut self, token: &str, now: Instant) -> Result<String, PhoneError> {
+        if self.tokens.as_ref().is_none_or(|t| t.auto_start_token != token) {
+            return Err(PhoneError::UnknownToken);
+        }
+        self.require_outstanding()?;
+        self.pick_up(Pickup::Autostart, now);
+        Ok(self.order_ref.to_string())
+    }
+
+    /// The user opens a pushed order in the app; the new hint code.
+    pub(crate) fn open_app(&mut self, now: Instant) -> Result<String, PhoneError> {
+        if !self.is_pushed() {
+            return Err(PhoneError::WrongKind(self.req.endpoint));
+        }
+        self.require_outstanding()?;
+        self.pick_up(Pickup::App, now);
+        Ok(self.view().hint.unwrap_or_default())
+    }
+
+    /// The next pending step; the new hint code.
+    pub(crate) fn next_step(&mut self, now: Instant) -> Result<String, PhoneError> {
+        self.advance(now).map(str::to_owned)
+    }
+
+    /// The user approves (a pushed order is opened implicitly).
+    pub(crate) fn approve(&mut self, now: Instant, ctx: &Ctx) -> Result<(), PhoneError> {
+        match self.phase {
+            Phase::Outstanding if self.is_pushed() => self.pick_up(Pickup::App, now),
+            Phase::Outstanding => return Err(PhoneError::NotPickedUp),
+            Phase::Pending { .. } => {}
+            _ => return Err(PhoneError::NotPending),
+        }
+        self.complete(now, ctx);
+        Ok(())
+    }
+
+    /// The order fails with `hint` (the user cancels, or a test says so).
+    pub(crate) fn fail_with(&mut self, now: Instant, hint: &str) -> Result<(), PhoneError> {
+        if !valid_hint(hint) {
+            return Err(PhoneError::InvalidHint);
+        }
+        if !self.is_pending() {
+            return Err(PhoneError::NotPending);
+        }
+        self.fail(now, hint);
+        Ok(())
+    }
+
+    /// What the RP's screen shows now for a QR order.
+    pub(crate) fn current_qr(&self, now: Instant) -> Result<String, PhoneError> {
+        let t = self.tokens.as_ref().ok_or(PhoneError::WrongKind(self.req.endpoint))?;
+        let secs = now.saturating_duration_since(self.created).as_secs();
+        Ok(qr::qr_content(&t.qr_start_token, &t.qr_start_secret, secs))
+    }
+
+    /// Queues `fault` for the next `times` collect/cancel requests (at most
+    /// [`MAX_ORDER_FAULTS`] queued).
+    pub(crate) fn inject_fault(&mut self, fault: Fault, times: u32) {
+        let room = MAX_ORDER_FAULTS.saturating_sub(self.faults.len());
+        let n = usize::try_from(times).unwrap_or(usize::MAX).min(room);
+        self.faults.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// The next queued fault.
+    pub(crate) fn take_fault(&mut self) -> Option<Fault> {
+        self.faults.pop_front()
+    }
+
     fn view(&self) -> CollectView {
         match &self.phase {
             Phase::Outstanding => {
@@ -403,7 +539,7 @@ impl Order {
         }
     }
 
-    fn info(&self) -> OrderInfo {
+    pub(crate) fn info(&self) -> OrderInfo {
         let view = self.view();
         OrderInfo {
             order_ref: self.order_ref.to_string(),
@@ -417,6 +553,7 @@ impl Order {
             qr_start_token: self.tokens.as_ref().map(|t| t.qr_start_token.clone()),
             qr_start_secret: self.tokens.as_ref().map(|t| t.qr_start_secret.clone()),
             auto_start_token: self.tokens.as_ref().map(|t| t.auto_start_token.clone()),
+            final_status_collected: self.final_delivered,
         }
     }
 }
@@ -493,250 +630,4 @@ pub(crate) fn foreign_answer(ctx: &Ctx, rp: [u8; 32]) -> Result<(String, Value),
 
 fn valid_hint(hint: &str) -> bool {
     (1..=64).contains(&hint.len()) && hint.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-type Shard<K, V> = Mutex<HashMap<K, V>>;
-
-/// All orders.
-#[derive(Debug)]
-pub(crate) struct Store {
-    orders: Vec<Shard<Uuid, Order>>,
-    /// QR start tokens and autostart tokens -> order.
-    tokens: Vec<Shard<String, Uuid>>,
-    /// Personal number -> the last order created for it (may be stale: checked on use, cleaned
-    /// by the sweeper).
-    by_pnr: Mutex<HashMap<String, Uuid>>,
-}
-
-fn shard_of(key: &[u8]) -> usize {
-    key.iter().fold(0usize, |acc, b| acc.wrapping_mul(31).wrapping_add(usize::from(*b))) % SHARDS
-}
-
-impl Default for Store {
-    fn default() -> Self {
-        Self {
-            orders: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            tokens: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            by_pnr: Mutex::default(),
-        }
-    }
-}
-
-impl Store {
-    fn shard(&self, id: &Uuid) -> &Shard<Uuid, Order> {
-        &self.orders[shard_of(id.as_bytes())]
-    }
-
-    fn token_shard(&self, token: &str) -> &Shard<String, Uuid> {
-        &self.tokens[shard_of(token.as_bytes())]
-    }
-
-    fn forget_tokens(&self, tokens: &Tokens) {
-        for t in [&tokens.qr_start_token, &tokens.auto_start_token] {
-            lock(self.token_shard(t)).remove(t);
-        }
-    }
-
-    /// Stores a new order, or refuses it with `alreadyInProgress` (failing the pending order
-    /// for the same personal number with `cancelled`).
-    pub(crate) fn create(&self, ctx: &Ctx, order: Order) -> Result<(), ApiError> {
-        let id = order.order_ref;
-        let tokens = order.tokens.clone();
-        if let Some(pnr) = order.req.personal_number.clone() {
-            let mut idx = lock(&self.by_pnr);
-            if let Some(prev) = idx.get(&pnr).copied() {
-                let mut shard = lock(self.shard(&prev));
-                if let Some(o) = shard.get_mut(&prev) {
-                    let now = ctx.clock.now();
-                    if o.settle(now, ctx) && o.is_pending() {
-                        o.fail(now, "cancelled");
-                        return Err(ApiError::new(400, "alreadyInProgress", "Order already in progress for pno"));
-                    }
-                }
-            }
-            idx.insert(pnr, id);
-            lock(self.shard(&id)).insert(id, order);
-        } else {
-            lock(self.shard(&id)).insert(id, order);
-        }
-        if let Some(t) = tokens {
-            for token in [t.qr_start_token, t.auto_start_token] {
-                lock(self.token_shard(&token)).insert(token, id);
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs `f` on a settled, live order; purges it if its time is over.
-    fn with_order<R>(&self, ctx: &Ctx, id: &Uuid, f: impl FnOnce(&mut Order, Instant) -> R) -> Option<R> {
-        let now = ctx.clock.now();
-        let dead = {
-            let mut shard = lock(self.shard(id));
-            let order = shard.get_mut(id)?;
-            if order.settle(now, ctx) {
-                return Some(f(order, now));
-            }
-            shard.remove(id)
-        };
-        if let Some(t) = dead.and_then(|o| o.tokens) {
-            self.forget_tokens(&t);
-        }
-        None
-    }
-
-    fn with_ref<R>(&self, ctx: &Ctx, order_ref: &str, f: impl FnOnce(&mut Order, Instant) -> R) -> Option<R> {
-        let id = Uuid::try_parse(order_ref).ok()?;
-        self.with_order(ctx, &id, f)
-    }
-
-    fn remove(&self, id: &Uuid) {
-        let removed = lock(self.shard(id)).remove(id);
-        if let Some(t) = removed.and_then(|o| o.tokens) {
-            self.forget_tokens(&t);
-        }
-    }
-
-    /// Collect, for the RP with certificate `rp`.
-    pub(crate) fn collect(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Result<CollectView, ApiError> {
-        self.with_ref(ctx, order_ref, |o, _| (o.rp == *rp).then(|| o.view()))
-            .flatten()
-            .ok_or_else(ApiError::no_such_order)
-    }
-
-    /// Cancel, for the RP with certificate `rp`: the order is gone afterwards.
-    pub(crate) fn cancel(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Result<(), ApiError> {
-        let id = Uuid::try_parse(order_ref).map_err(|_| ApiError::no_such_order())?;
-        match self.with_order(ctx, &id, |o, _| o.rp == *rp) {
-            Some(true) => {
-                self.remove(&id);
-                Ok(())
-            }
-            _ => Err(ApiError::no_such_order()),
-        }
-    }
-
-    /// The next queued per-order fault, if the order exists and belongs to `rp`.
-    pub(crate) fn take_fault(&self, ctx: &Ctx, rp: &[u8; 32], order_ref: &str) -> Option<Fault> {
-        self.with_ref(ctx, order_ref, |o, _| if o.rp == *rp { o.faults.pop_front() } else { None }).flatten()
-    }
-
-    pub(crate) fn inject_fault(&self, ctx: &Ctx, order_ref: &str, fault: Fault, times: u32) -> Result<(), PhoneError> {
-        self.with_ref(ctx, order_ref, |o, _| {
-            let room = MAX_ORDER_FAULTS.saturating_sub(o.faults.len());
-            let n = usize::try_from(times).unwrap_or(usize::MAX).min(room);
-            o.faults.extend(std::iter::repeat_n(fault, n));
-        })
-        .ok_or(PhoneError::NoSuchOrder)
-    }
-
-    fn order_for_token(&self, token: &str) -> Option<Uuid> {
-        lock(self.token_shard(token)).get(token).copied()
-    }
-
-    pub(crate) fn scan(&self, ctx: &Ctx, content: &str) -> Result<String, PhoneError> {
-        let scanned = qr::parse(content.trim()).ok_or(PhoneError::InvalidQr)?;
-        let id = self.order_for_token(scanned.token).ok_or(PhoneError::UnknownToken)?;
-        self.with_order(ctx, &id, |o, now| {
-            o.check_qr(&scanned, now, ctx)?;
-            o.require_outstanding()?;
-            o.pick_up(Pickup::Qr, now);
-            Ok(o.order_ref.to_string())
-        })
-        .ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    pub(crate) fn use_autostart(&self, ctx: &Ctx, token: &str) -> Result<String, PhoneError> {
-        let id = self.order_for_token(token).ok_or(PhoneError::UnknownToken)?;
-        self.with_order(ctx, &id, |o, now| {
-            if o.tokens.as_ref().is_none_or(|t| t.auto_start_token != token) {
-                return Err(PhoneError::UnknownToken);
-            }
-            o.require_outstanding()?;
-            o.pick_up(Pickup::Autostart, now);
-            Ok(o.order_ref.to_string())
-        })
-        .ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    pub(crate) fn open(&self, ctx: &Ctx, order_ref: &str) -> Result<String, PhoneError> {
-        self.with_ref(ctx, order_ref, |o, now| {
-            if !o.is_pushed() {
-                return Err(PhoneError::WrongKind(o.req.endpoint));
-            }
-            o.require_outstanding()?;
-            o.pick_up(Pickup::App, now);
-            Ok(o.view().hint.unwrap_or_default())
-        })
-        .ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    pub(crate) fn advance(&self, ctx: &Ctx, order_ref: &str) -> Result<String, PhoneError> {
-        self.with_ref(ctx, order_ref, |o, now| o.advance(now).map(str::to_owned)).ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    pub(crate) fn approve(&self, ctx: &Ctx, order_ref: &str) -> Result<(), PhoneError> {
-        self.with_ref(ctx, order_ref, |o, now| {
-            match o.phase {
-                Phase::Outstanding if o.is_pushed() => o.pick_up(Pickup::App, now),
-                Phase::Outstanding => return Err(PhoneError::NotPickedUp),
-                Phase::Pending { .. } => {}
-                _ => return Err(PhoneError::NotPending),
-            }
-            o.complete(now, ctx);
-            Ok(())
-        })
-        .ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    pub(crate) fn fail(&self, ctx: &Ctx, order_ref: &str, hint: &str) -> Result<(), PhoneError> {
-        if !valid_hint(hint) {
-            return Err(PhoneError::InvalidHint);
-        }
-        self.with_ref(ctx, order_ref, |o, now| {
-            if !o.is_pending() {
-                return Err(PhoneError::NotPending);
-            }
-            o.fail(now, hint);
-            Ok(())
-        })
-        .ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    /// What the RP's screen shows now for a QR order.
-    pub(crate) fn current_qr(&self, ctx: &Ctx, order_ref: &str) -> Result<String, PhoneError> {
-        self.with_ref(ctx, order_ref, |o, now| {
-            let t = o.tokens.as_ref().ok_or(PhoneError::WrongKind(o.req.endpoint))?;
-            let secs = now.saturating_duration_since(o.created).as_secs();
-            Ok(qr::qr_content(&t.qr_start_token, &t.qr_start_secret, secs))
-        })
-        .ok_or(PhoneError::NoSuchOrder)?
-    }
-
-    pub(crate) fn info(&self, ctx: &Ctx, order_ref: &str) -> Option<OrderInfo> {
-        self.with_ref(ctx, order_ref, |o, _| o.info())
-    }
-
-    pub(crate) fn count(&self) -> usize {
-        self.orders.iter().map(|s| lock(s).len()).sum()
-    }
-
-    /// Settles every order and purges the finished ones past their window.
-    pub(crate) fn sweep(&self, ctx: &Ctx) {
-        let now = ctx.clock.now();
-        for shard in &self.orders {
-            let mut dead = Vec::new();
-            lock(shard).retain(|_, o| {
-                let alive = o.settle(now, ctx);
-                if !alive {
-                    dead.extend(o.tokens.take());
-                }
-                alive
-            });
-            for t in &dead {
-                self.forget_tokens(t);
-            }
-        }
-        let mut idx = lock(&self.by_pnr);
-        idx.retain(|_, id| lock(self.shard(id)).get(id).is_some_and(Order::is_pending));
-    }
 }
