@@ -134,9 +134,13 @@ fn symbol(data: &[u8]) -> Option<Symbol> {
     }
     let width = layout.width;
     let (mut rows, mut cols) = (vec![0u64; width], vec![0u64; width]);
-    for (bit, &(x, y)) in layout.positions.iter().enumerate() {
-        let byte = if bit / 8 < data.len() { data[bit / 8] } else { ec[bit / 8 - data.len()] };
-        if byte & (0x80 >> (bit % 8)) != 0 {
+    for (i, &byte) in data.iter().chain(&ec).enumerate() {
+        // Only the set bits, most significant first.
+        let mut rest = byte;
+        while rest != 0 {
+            let bit = rest.leading_zeros() as usize;
+            rest &= !(0x80 >> bit);
+            let (x, y) = layout.positions[i * 8 + bit];
             rows[usize::from(y)] |= 1 << x;
             cols[usize::from(x)] |= 1 << y;
         }
