@@ -56,9 +56,36 @@ pub(crate) enum Command {
     Qr(QrArgs),
     /// Run the BankID simulator in the foreground until Ctrl-C (same flags as `bankid-sim`).
     Sim(bankid_sim::cli::SimArgs),
+    /// Serve a demo web site: log in with BankID, sign a text, see the result, log out.
+    Web(WebArgs),
     /// Verify a completion signature and its OCSP response offline (exit 0 verified, 1 a check
     /// failed, 2 an error).
     Verify(crate::verify::VerifyArgs),
+}
+
+/// `bankid web`.
+#[derive(Debug, Args)]
+pub(crate) struct WebArgs {
+    /// Where the site listens (port 0: any free port; the URL is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// A key sealing the order cookies, 64 hex digits (repeatable: the first seals, all open).
+    /// Give every instance behind one load balancer the same keys. Default: a random key.
+    #[arg(long, value_name = "HEX", env = "BANKID_WEB_COOKIE_KEY", hide_env_values = true, value_delimiter = ',')]
+    pub(crate) cookie_key: Vec<String>,
+    /// Take the user's IP address from the last value of this header set by your reverse
+    /// proxy (e.g. X-Forwarded-For) instead of the TCP peer.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) ip_header: Option<String>,
+    /// Language of the user messages.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = one_of(Language::ALL, Language::as_str))]
+    pub(crate) lang: Language,
+    /// Verify completion signatures against this root (PEM) instead of the server's known one
+    /// (the embedded simulator's, or BankID's for --env test and --env prod).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) signature_root: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
 }
 
 /// `bankid auth`.

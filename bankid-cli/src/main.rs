@@ -6,7 +6,8 @@
 //! `--env prod` and your identity, or against any BankID-compatible server with `--base-url`.
 //! `sign`, `payment`, `phone-auth`, `phone-sign`, `collect`, `cancel`, `qr`, `sim` and `verify`
 //! complete the set (orders verify their completion signature with `bankid-verify`);
-//! `bankid --help` and `bankid <command> --help` list every flag.
+//! `bankid web` serves a demo site on `bankid-axum` (log in, sign a text, log out) until
+//! Ctrl-C. `bankid --help` and `bankid <command> --help` list every flag.
 //!
 //! Built on `bankid-core` (requests, the order state machine, QR codes, messages) and
 //! `bankid-hyper` (the transport); the embedded server is `bankid-sim`.
@@ -24,6 +25,7 @@ mod server;
 mod sim;
 mod start;
 mod verify;
+mod web;
 
 use std::process::ExitCode;
 

@@ -27,6 +27,7 @@ pub(crate) async fn run(command: Command) -> u8 {
         Command::Collect(args) => collect(args).await,
         Command::Cancel(args) => cancel(args).await,
         Command::Qr(args) => qr(&args),
+        Command::Web(args) => crate::web::web(args).await,
         Command::Verify(args) => crate::verify::run(&args),
         Command::Sim(args) => match args.run().await {
             Ok(()) => EXIT_OK,
