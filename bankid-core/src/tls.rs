@@ -526,7 +526,12 @@ fn decrypt_private_key(der: &[u8], password: &str) -> Result<PrivateKeyDer<'stat
 
 /// The largest PBKDF2 iteration count accepted (RFC 8018 §4.2: "for especially critical keys
 /// [...] an iteration count of 10,000,000 may be appropriate").
+#[cfg(not(fuzzing))]
 const MAX_PBKDF2_ITERATIONS: u64 = 10_000_000;
+/// Under the fuzzer the same checks run with caps that keep one execution in milliseconds
+/// (BankID's test credentials use 2,048 iterations).
+#[cfg(fuzzing)]
+const MAX_PBKDF2_ITERATIONS: u64 = 4_096;
 /// The largest scrypt N accepted: 4 times the 2^14 that OpenSSL and RustCrypto write.
 const MAX_SCRYPT_N: u64 = 1 << 16;
 /// The largest scrypt r accepted: 4 times the 8 that every common tool writes.
@@ -534,7 +539,11 @@ const MAX_SCRYPT_R: u64 = 32;
 /// The largest scrypt p accepted: common tools write 1, and each unit repeats the whole work.
 const MAX_SCRYPT_P: u64 = 4;
 /// The largest scrypt working memory accepted, 128 * N * r bytes: twice OpenSSL's 32 MiB.
+#[cfg(not(fuzzing))]
 const MAX_SCRYPT_MEMORY: u64 = 64 << 20;
+/// Under the fuzzer: 1 MiB, so that one execution stays in milliseconds.
+#[cfg(fuzzing)]
+const MAX_SCRYPT_MEMORY: u64 = 1 << 20;
 
 /// Refuses key-derivation parameters beyond the caps documented on [`Identity::from_pem`],
 /// before the KDF allocates or computes anything. Also refuses the zero and non-power-of-two
