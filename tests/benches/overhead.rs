@@ -1,17 +1,19 @@
 //! Per-request overhead at the floor: the client CPU time per collect of each transport
 //! (bankid-blocking, bankid-reqwest, bankid-hyper) and of a raw hyper http1 + tokio-rustls loop
 //! (a prebuilt request, the answer's bytes read, no BankID code), against one bankid-sim, in
-//! interleaved rounds.
+//! interleaved rounds. A fifth line, `core-only`, is bankid-core alone building the collect
+//! request and reading the answer (no I/O): the raw loop plus it is the floor of a transport.
 //!
 //! The simulator runs in this process on its own runtime threads; every client runs on this
 //! bench's thread (the async ones on a current-thread runtime, so their connection tasks do
-//! too), and what is measured is this thread's CPU time (`/proc/thread-self/schedstat`,
-//! nanoseconds), not wall time: the simulator's work and the machine's other load do not count.
+//! too), and what is measured is this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, through
+//! the `cpu-time` crate), not wall time: the simulator's work and the machine's other load do not count.
 //! The machine drifts, so the transports take turns, round after round (the order rotates each
 //! round), and the figures are medians over rounds.
 //!
 //! `cargo bench -p bankid-conformance --bench overhead` (`ROUNDS`, default 21, and `COLLECTS`
-//! per transport and round, default 2000, tune it). Output: one line per transport with the
+//! per transport and round, default 2000, tune it; `ONLY=bankid-hyper` runs one transport
+//! alone, for a profiler: `perf record -g` of the bench then shows that transport's work). Output: one line per transport with the
 //! median CPU per collect, its spread over rounds, the median wall time, and the ratio to the
 //! raw loop (the ratio of the medians, and the median of the per-round ratios).
 #![allow(missing_docs)]
@@ -20,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use bankid_conformance::Sim;
-use bankid_core::{AuthRequest, CollectResponse, Config};
+use bankid_core::{AuthRequest, CollectRequest, CollectResponse, Config, Operation};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1;
@@ -30,11 +32,10 @@ use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use tokio_rustls::TlsConnector;
 
-/// This thread's CPU time so far (`/proc/thread-self/schedstat`: time on a CPU, in ns).
+/// This thread's CPU time so far (`CLOCK_THREAD_CPUTIME_ID`, which, unlike
+/// `/proc/thread-self/schedstat`, includes the time since the thread was last scheduled).
 fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("/proc/thread-self/schedstat");
-    let nanos = stat.split_whitespace().next().and_then(|n| n.parse().ok()).expect("schedstat run time");
-    Duration::from_nanos(nanos)
+    cpu_time::ThreadTime::now().as_duration()
 }
 
 /// One HTTP/1.1 connection over tokio-rustls and a request built once: the floor.
@@ -43,6 +44,8 @@ struct Raw {
     uri: http::Uri,
     host: http::HeaderValue,
     body: Bytes,
+    /// The last answer's body, for the core-only loop.
+    last: Bytes,
 }
 
 impl Raw {
@@ -58,6 +61,7 @@ impl Raw {
             uri: http::Uri::from_static("/rp/v6.0/collect"),
             host: sim.local_addr().to_string().parse().expect("host header"),
             body: Bytes::new(),
+            last: Bytes::new(),
         };
         raw.set_order(order_ref);
         raw
@@ -77,12 +81,12 @@ impl Raw {
         self.sender.ready().await.expect("connection ready");
         let response = self.sender.send_request(request).await.expect("response");
         assert_eq!(response.status(), http::StatusCode::OK);
-        let body = response.into_body().collect().await.expect("body").to_bytes();
-        assert!(!body.is_empty());
+        self.last = response.into_body().collect().await.expect("body").to_bytes();
+        assert!(!self.last.is_empty());
     }
 }
 
-const NAMES: [&str; 4] = ["raw-hyper-rustls", "bankid-blocking", "bankid-reqwest", "bankid-hyper"];
+const NAMES: [&str; 5] = ["raw-hyper-rustls", "bankid-blocking", "bankid-reqwest", "bankid-hyper", "core-only"];
 
 struct Clients {
     runtime: Runtime,
@@ -90,6 +94,7 @@ struct Clients {
     blocking: bankid_blocking::Client,
     reqwest: bankid_reqwest::Client,
     hyper: bankid_hyper::Client,
+    config: Config,
 }
 
 impl Clients {
@@ -112,11 +117,25 @@ impl Clients {
                     pending(self.reqwest.collect(order_ref).await.expect("reqwest collect"));
                 }
             }),
-            _ => self.runtime.block_on(async {
+            3 => self.runtime.block_on(async {
                 for _ in 0..n {
                     pending(self.hyper.collect(order_ref).await.expect("hyper collect"));
                 }
             }),
+            // What every transport adds to the raw loop at least: bankid-core building the
+            // request and reading the simulator's answer (the raw loop's last one), no I/O.
+            _ => {
+                for _ in 0..n {
+                    let request = CollectRequest::new(order_ref).to_http(&self.config).expect("request");
+                    std::hint::black_box(request);
+                    let response = http::Response::builder()
+                        .status(http::StatusCode::OK)
+                        .header(http::header::CONTENT_TYPE, "application/json")
+                        .body(self.raw.last.to_vec())
+                        .expect("response");
+                    pending(CollectRequest::parse(response).expect("parse"));
+                }
+            }
         }
     }
 }
@@ -136,6 +155,10 @@ fn main() {
     let quick = !std::env::args().any(|arg| arg == "--bench");
     let rounds = env("ROUNDS", if quick { 2 } else { 21 });
     let collects = env("COLLECTS", if quick { 20 } else { 2000 });
+    let only = std::env::var("ONLY").ok();
+    if let Some(only) = &only {
+        assert!(NAMES.contains(&only.as_str()), "ONLY must be one of {NAMES:?}");
+    }
 
     let sim = Sim::start();
     let config = sim.config();
@@ -152,7 +175,8 @@ fn main() {
             raw,
             blocking,
             reqwest: bankid_reqwest::Client::new(config.clone()).expect("reqwest client"),
-            hyper: bankid_hyper::Client::new(config).expect("hyper client"),
+            hyper: bankid_hyper::Client::new(config.clone()).expect("hyper client"),
+            config,
             runtime,
         }
     };
@@ -165,8 +189,12 @@ fn main() {
         // A fresh pending order each round: an order fails 30 s after it was made.
         order_ref = new_order(&clients.blocking);
         clients.raw.set_order(&order_ref);
+        clients.run(0, &order_ref, 1);
         for turn in 0..NAMES.len() {
             let which = (turn + round) % NAMES.len();
+            if only.as_deref().is_some_and(|only| only != NAMES[which]) {
+                continue;
+            }
             clients.run(which, &order_ref, warm_up);
             let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
             clients.run(which, &order_ref, collects);
@@ -176,6 +204,11 @@ fn main() {
         }
     }
 
+    if let Some(only) = only {
+        let i = NAMES.iter().position(|name| *name == only).unwrap_or(0);
+        println!("{only:<17} cpu/collect median {:7.1} us over {rounds} rounds", median(&mut cpu[i].clone()));
+        return;
+    }
     let raw_cpu = median(&mut cpu[0].clone());
     println!("overhead: {rounds} rounds x {collects} collects per transport, client thread CPU per collect");
     for (i, name) in NAMES.iter().enumerate() {
@@ -190,5 +223,12 @@ fn main() {
             med / raw_cpu,
             median(&mut per_round_ratio.clone()),
         );
+    }
+    let core = median(&mut cpu[4].clone());
+    let floor = raw_cpu + core;
+    println!("floor (raw loop + core-only) {floor:.1} us; over it:");
+    for (i, name) in NAMES.iter().enumerate().skip(1).take(3) {
+        let med = median(&mut cpu[i].clone());
+        println!("{name:<17} {:+6.1} us above the floor ({:.2}x the floor)", med - floor, med / floor);
     }
 }
