@@ -365,6 +365,12 @@ fn pbkdf2_iterations_beyond_the_cap_are_refused() {
         10_000_001,
         limit,
     );
+    // HMAC-SHA-512 iterations cost about 5 times more: their cap is 2,000,000.
+    let mut sha512 = crafted::pbkdf2(2_000_001);
+    if let pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(params) = &mut sha512 {
+        params.prf = pkcs8::pkcs5::pbes2::Pbkdf2Prf::HmacWithSha512;
+    }
+    assert_limit(load_crafted(&crafted::key_pem(sha512)), "PBKDF2 iteration count", 2_000_001, 2_000_000);
     let err = load_crafted(&crafted::key_pem(crafted::pbkdf2(0))).unwrap_err();
     assert!(matches!(&err, IdentityError::UnsupportedKey(message) if message.contains("PBKDF2")), "{err:?}");
 }
