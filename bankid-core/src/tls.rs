@@ -69,6 +69,23 @@ pub enum IdentityError {
     /// scheme.
     #[error("unsupported private key: {0}")]
     UnsupportedKey(String),
+    /// The encrypted private key asks its key-derivation function (PBKDF2 or scrypt) for more
+    /// work or memory than this crate allows. Nothing in proportion to the parameter was
+    /// allocated or computed.
+    ///
+    /// The caps (see [`Identity::from_pem`]) admit every key that OpenSSL, RustCrypto's `pkcs8`
+    /// and BankID's own test credentials write; a file beyond them is crafted, not merely
+    /// strong. Re-encrypt such a key with `openssl pkcs8 -topk8 -v2 aes-256-cbc`.
+    #[error("the encrypted private key's {parameter} is {value}, above the limit of {limit}")]
+    KdfLimitExceeded {
+        /// The parameter, such as `PBKDF2 iteration count`, `scrypt N`, `scrypt r`, `scrypt p`
+        /// or `scrypt memory (128*N*r bytes)`.
+        parameter: &'static str,
+        /// The value the key file asks for.
+        value: u64,
+        /// The largest value accepted.
+        limit: u64,
+    },
     /// The PEM text is malformed.
     #[error("invalid PEM: {0}")]
     InvalidPem(String),
@@ -224,10 +241,32 @@ impl Identity {
     /// (PKCS#8 with PBES2) that `password` decrypts. Text outside the blocks (such as OpenSSL's
     /// `Bag Attributes`) is ignored. A password given for an unencrypted key is ignored.
     ///
+    /// # Key-derivation limits
+    /// The key file chooses the work its password costs, so a crafted file could ask for
+    /// terabytes of memory or hours of CPU. Before deriving anything, an encrypted key's
+    /// parameters are checked against these caps:
+    ///
+    /// - PBKDF2 iteration count: 1 to 10,000,000 (2,000,000 with HMAC-SHA-384 or -512, whose
+    ///   iterations cost about 5 times more). RFC 8018 §4.2 calls 10,000,000 appropriate "for
+    ///   especially critical keys"; OpenSSL and BankID's test credentials use 2,048, OWASP
+    ///   advises 600,000 (HMAC-SHA-256) and 210,000 (HMAC-SHA-512). Either cap costs about a
+    ///   second of CPU.
+    /// - scrypt N: a power of two from 2 to 65,536 (2^16). OpenSSL and RustCrypto write 2^14,
+    ///   and OpenSSL writes and reads no more than 2^14 at r = 8 (its 32 MiB limit).
+    /// - scrypt r: 1 to 32 (OpenSSL and RustCrypto write 8).
+    /// - scrypt p: 1 to 4 (OpenSSL and RustCrypto write 1; each unit repeats the whole work).
+    /// - scrypt memory, 128 * N * r bytes: at most 64 MiB, twice OpenSSL's limit. At all caps
+    ///   (N = 2^16, r = 8, p = 4) scrypt takes about half a second.
+    ///
+    /// A key beyond a cap is refused with [`IdentityError::KdfLimitExceeded`] (which names the
+    /// parameter and the cap) before any allocation or work in proportion to it; a zero or
+    /// non-power-of-two parameter is [`IdentityError::UnsupportedKey`].
+    ///
     /// # Errors
     /// [`IdentityError::PasswordRequired`] if the key is encrypted and `password` is `None`,
-    /// [`IdentityError::WrongPassword`] if it does not decrypt the key, otherwise as
-    /// [`Identity::new`], plus [`IdentityError::NoPrivateKey`] and
+    /// [`IdentityError::WrongPassword`] if it does not decrypt the key,
+    /// [`IdentityError::KdfLimitExceeded`] if its key derivation is beyond the caps above,
+    /// otherwise as [`Identity::new`], plus [`IdentityError::NoPrivateKey`] and
     /// [`IdentityError::InvalidPem`].
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8], password: Option<&str>) -> Result<Self, IdentityError> {
         let certificates = parse_certificates(cert_pem)?;
@@ -265,11 +304,16 @@ impl Identity {
     /// The private key is the one whose local key ID a certificate carries (else the first);
     /// that certificate comes first when the leaf is chosen (see [`Identity::new`]).
     ///
+    /// Key derivation is capped before it runs: PBKDF2 and the MAC at 1,000,000 iterations (by
+    /// p12-keystore), scrypt as for [`Identity::from_pem`].
+    ///
     /// # Errors
     /// [`IdentityError::WrongPassword`] if the MAC or the decryption fails,
+    /// [`IdentityError::KdfLimitExceeded`] if a scrypt parameter is beyond its cap,
     /// [`IdentityError::NoPrivateKey`] if the file holds certificates only,
     /// [`IdentityError::InvalidPkcs12`] if the file is malformed, otherwise as [`Identity::new`].
     pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self, IdentityError> {
+        check_pkcs12_scrypt_limits(der)?;
         let Pkcs12Archive { keys, certs, .. } = Pkcs12Archive::from_pkcs12(der, password).map_err(pkcs12_error)?;
         let claimed = |id: &[u8]| certs.iter().any(|cert| cert.local_key_id.as_deref() == Some(id));
         let key = keys
@@ -487,10 +531,12 @@ fn encrypted_private_key(pem: &[u8]) -> Result<Option<Vec<u8>>, IdentityError> {
     }
 }
 
-/// Decrypts a PKCS#8 `EncryptedPrivateKeyInfo` (PBES2).
+/// Decrypts a PKCS#8 `EncryptedPrivateKeyInfo` (PBES2), after checking its key derivation
+/// against the caps.
 fn decrypt_private_key(der: &[u8], password: &str) -> Result<PrivateKeyDer<'static>, IdentityError> {
     let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der)
         .map_err(|err| IdentityError::UnsupportedKey(format!("cannot read the encrypted private key: {err}")))?;
+    check_kdf_limits(&info.encryption_algorithm)?;
     let document = info.decrypt(password).map_err(|err| match err {
         // A wrong key almost always breaks the padding, and otherwise the DER.
         pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) | pkcs8::Error::Asn1(_) => {
@@ -502,6 +548,123 @@ fn decrypt_private_key(der: &[u8], password: &str) -> Result<PrivateKeyDer<'stat
         return Err(IdentityError::WrongPassword);
     }
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(document.as_bytes().to_vec())))
+}
+
+/// The largest PBKDF2 iteration count accepted (RFC 8018 §4.2: "for especially critical keys
+/// [...] an iteration count of 10,000,000 may be appropriate").
+#[cfg(not(fuzzing))]
+const MAX_PBKDF2_ITERATIONS: u64 = 10_000_000;
+/// Under the fuzzer the same checks run with caps that keep one execution in milliseconds
+/// (BankID's test credentials use 2,048 iterations).
+#[cfg(fuzzing)]
+const MAX_PBKDF2_ITERATIONS: u64 = 4_096;
+/// The largest PBKDF2 iteration count accepted with HMAC-SHA-384 or HMAC-SHA-512, whose
+/// iterations cost about 5 times those of HMAC-SHA-256: about the same second of CPU (OWASP
+/// advises 210,000 for HMAC-SHA-512).
+#[cfg(not(fuzzing))]
+const MAX_PBKDF2_ITERATIONS_SHA512: u64 = 2_000_000;
+/// Under the fuzzer, as [`MAX_PBKDF2_ITERATIONS`].
+#[cfg(fuzzing)]
+const MAX_PBKDF2_ITERATIONS_SHA512: u64 = MAX_PBKDF2_ITERATIONS;
+/// The largest scrypt N accepted: 4 times the 2^14 that OpenSSL and RustCrypto write.
+const MAX_SCRYPT_N: u64 = 1 << 16;
+/// The largest scrypt r accepted: 4 times the 8 that every common tool writes.
+const MAX_SCRYPT_R: u64 = 32;
+/// The largest scrypt p accepted: common tools write 1, and each unit repeats the whole work.
+const MAX_SCRYPT_P: u64 = 4;
+/// The largest scrypt working memory accepted, 128 * N * r bytes: twice OpenSSL's 32 MiB.
+#[cfg(not(fuzzing))]
+const MAX_SCRYPT_MEMORY: u64 = 64 << 20;
+/// Under the fuzzer: 1 MiB, so that one execution stays in milliseconds.
+#[cfg(fuzzing)]
+const MAX_SCRYPT_MEMORY: u64 = 1 << 20;
+
+/// Refuses key-derivation parameters beyond the caps documented on [`Identity::from_pem`],
+/// before the KDF allocates or computes anything. Also refuses the zero and non-power-of-two
+/// values that the KDF implementations reject (or, for a zero scrypt N, panic on).
+fn check_kdf_limits(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<(), IdentityError> {
+    use pkcs8::pkcs5::pbes2::Kdf;
+
+    // PBES1 derives nothing here: the pkcs5 crate refuses it outright.
+    let Some(pbes2) = scheme.pbes2() else {
+        return Ok(());
+    };
+    match &pbes2.kdf {
+        Kdf::Pbkdf2(params) => {
+            use pkcs8::pkcs5::pbes2::Pbkdf2Prf;
+            let iterations = u64::from(params.iteration_count);
+            positive("PBKDF2 iteration count", iterations)?;
+            let limit = match params.prf {
+                Pbkdf2Prf::HmacWithSha384 | Pbkdf2Prf::HmacWithSha512 => MAX_PBKDF2_ITERATIONS_SHA512,
+                _ => MAX_PBKDF2_ITERATIONS,
+            };
+            at_most("PBKDF2 iteration count", iterations, limit)
+        }
+        Kdf::Scrypt(params) => check_scrypt_limits(params),
+        // A KDF this crate does not know cannot be bounded, so it is not run.
+        _ => Err(IdentityError::UnsupportedKey("unsupported key-derivation function".to_owned())),
+    }
+}
+
+/// The scrypt part of [`check_kdf_limits`].
+fn check_scrypt_limits(params: &pkcs8::pkcs5::pbes2::ScryptParams) -> Result<(), IdentityError> {
+    let (n, r, p) = (params.cost_parameter, u64::from(params.block_size), u64::from(params.parallelization));
+    positive("scrypt N", n)?;
+    positive("scrypt r", r)?;
+    positive("scrypt p", p)?;
+    at_most("scrypt N", n, MAX_SCRYPT_N)?;
+    if !n.is_power_of_two() || n < 2 {
+        return Err(IdentityError::UnsupportedKey(format!(
+            "the encrypted private key's scrypt N is {n}, not a power of two of at least 2"
+        )));
+    }
+    at_most("scrypt r", r, MAX_SCRYPT_R)?;
+    at_most("scrypt p", p, MAX_SCRYPT_P)?;
+    // N <= 2^16 and r <= 32 keep the product far from overflowing.
+    at_most("scrypt memory (128*N*r bytes)", 128 * n * r, MAX_SCRYPT_MEMORY)
+}
+
+fn at_most(parameter: &'static str, value: u64, limit: u64) -> Result<(), IdentityError> {
+    if value > limit {
+        return Err(IdentityError::KdfLimitExceeded { parameter, value, limit });
+    }
+    Ok(())
+}
+
+fn positive(parameter: &str, value: u64) -> Result<(), IdentityError> {
+    if value == 0 {
+        return Err(IdentityError::UnsupportedKey(format!("the encrypted private key's {parameter} is 0")));
+    }
+    Ok(())
+}
+
+/// The DER encoding (tag and length included) of `id-scrypt`, 1.3.6.1.4.1.11591.4.11.
+const SCRYPT_OID_DER: &[u8] = &[0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xda, 0x47, 0x04, 0x0b];
+
+/// Applies the scrypt caps to every scrypt parameter set visible in PKCS#12 data.
+///
+/// p12-keystore caps scrypt itself, but more loosely (1 GiB of memory, p up to 16) and not
+/// against a zero N, on which the pkcs5 crate panics. Each `id-scrypt` OID is followed, in an
+/// `AlgorithmIdentifier`, by its parameters; bytes that merely look like the OID (inside a
+/// certificate or ciphertext) are not followed by well-formed parameters and are skipped.
+/// Bags nested inside encrypted content are not visible here; p12-keystore's own caps bound
+/// those, and only a file whose password is known can reach them.
+fn check_pkcs12_scrypt_limits(der: &[u8]) -> Result<(), IdentityError> {
+    use pkcs8::der::{Decode as _, SliceReader};
+
+    let mut offset = 0;
+    while let Some(found) = der
+        .get(offset..)
+        .and_then(|rest| rest.windows(SCRYPT_OID_DER.len()).position(|window| window == SCRYPT_OID_DER))
+    {
+        offset += found + SCRYPT_OID_DER.len();
+        let Some(rest) = der.get(offset..) else { break };
+        let Ok(mut reader) = SliceReader::new(rest) else { break };
+        if let Ok(params) = pkcs8::pkcs5::pbes2::ScryptParams::decode(&mut reader) {
+            check_scrypt_limits(&params)?;
+        }
+    }
+    Ok(())
 }
 
 /// Maps a PKCS#12 error, telling a wrong password from a bad file.

@@ -232,6 +232,368 @@ fn missing_files_name_their_path() {
     assert!(matches!(&err, IdentityError::Io { path, .. } if path.ends_with("missing_key.pem")), "{err:?}");
 }
 
+// --- key-derivation limits of encrypted keys ---------------------------------------------------
+
+/// Crafted `EncryptedPrivateKeyInfo` PEM blocks: PBES2 with the given KDF and AES-256-CBC.
+mod crafted {
+    use pkcs8::der::Encode as _;
+    use pkcs8::der::asn1::OctetStringRef;
+    use pkcs8::pkcs5::{self, pbes2};
+
+    pub(crate) fn scrypt(n: u64, r: u16, p: u16) -> pbes2::Kdf {
+        let salt = pbes2::Salt::new([0x5a; 16]).unwrap();
+        pbes2::ScryptParams { salt, cost_parameter: n, block_size: r, parallelization: p, key_length: None }.into()
+    }
+
+    pub(crate) fn pbkdf2(iterations: u32) -> pbes2::Kdf {
+        let salt = pbes2::Salt::new([0xa5; 16]).unwrap();
+        let prf = pbes2::Pbkdf2Prf::HmacWithSha256;
+        pbes2::Pbkdf2Params { salt, iteration_count: iterations, key_length: None, prf }.into()
+    }
+
+    fn parameters(kdf: pbes2::Kdf) -> pbes2::Parameters {
+        pbes2::Parameters { kdf, encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: [0x17; 16] } }
+    }
+
+    /// `kdf` around 48 bytes that are no key (never decrypted when the KDF is refused).
+    pub(crate) fn key_pem(kdf: pbes2::Kdf) -> Vec<u8> {
+        pem(&info_der(kdf, &[0x42; 48]))
+    }
+
+    /// Credential B's key, really encrypted with `kdf` and `password`.
+    pub(crate) fn real_key_pem(kdf: pbes2::Kdf, password: &str) -> Vec<u8> {
+        let key = bankid_core::tls::Identity::test().private_key().secret_der().to_vec();
+        let params = parameters(kdf.clone());
+        let ciphertext = params.encrypt(password, &key).unwrap();
+        pem(&info_der(kdf, &ciphertext))
+    }
+
+    fn info_der(kdf: pbes2::Kdf, encrypted: &[u8]) -> Vec<u8> {
+        pkcs8::EncryptedPrivateKeyInfoRef {
+            encryption_algorithm: pkcs5::EncryptionScheme::Pbes2(parameters(kdf)),
+            encrypted_data: OctetStringRef::new(encrypted).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    fn pem(der: &[u8]) -> Vec<u8> {
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut pem = String::from("-----BEGIN ENCRYPTED PRIVATE KEY-----\n");
+        for line in body.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap());
+            pem.push('\n');
+        }
+        pem.push_str("-----END ENCRYPTED PRIVATE KEY-----\n");
+        pem.into_bytes()
+    }
+}
+
+fn load_crafted(key_pem: &[u8]) -> Result<Identity, IdentityError> {
+    Identity::from_pem(&read("FPTestcert5_20240610_cert.pem"), key_pem, Some(PASSWORD))
+}
+
+fn assert_limit(result: Result<Identity, IdentityError>, name: &str, expected_value: u64, expected_limit: u64) {
+    match result {
+        Err(IdentityError::KdfLimitExceeded { parameter, value, limit }) => {
+            assert_eq!((parameter, value, limit), (name, expected_value, expected_limit));
+        }
+        other => panic!("expected the {name} limit, got {other:?}"),
+    }
+}
+
+/// Without the caps, N = 2^40 aborts the process on a 128 PiB allocation and N = 2^22 allocates
+/// 4 GiB and computes for seconds; both are refused before the KDF runs.
+#[test]
+fn scrypt_cost_beyond_the_cap_is_refused() {
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 40, 8, 1))), "scrypt N", 1 << 40, 1 << 16);
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 22, 8, 1))), "scrypt N", 1 << 22, 1 << 16);
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 17, 1, 1))), "scrypt N", 1 << 17, 1 << 16);
+    assert_limit(
+        load_crafted(&crafted::key_pem(crafted::scrypt(u64::MAX, u16::MAX, u16::MAX))),
+        "scrypt N",
+        u64::MAX,
+        1 << 16,
+    );
+}
+
+#[test]
+fn scrypt_block_size_parallelism_and_memory_beyond_the_caps_are_refused() {
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 10, 33, 1))), "scrypt r", 33, 32);
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 10, u16::MAX, 1))), "scrypt r", 65_535, 32);
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 10, 8, 5))), "scrypt p", 5, 4);
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 10, 8, u16::MAX))), "scrypt p", 65_535, 4);
+    // N and r each within their caps, but together 72 MiB and 128 MiB.
+    let memory = "scrypt memory (128*N*r bytes)";
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 16, 9, 1))), memory, 72 << 20, 64 << 20);
+    assert_limit(load_crafted(&crafted::key_pem(crafted::scrypt(1 << 16, 16, 1))), memory, 128 << 20, 64 << 20);
+}
+
+/// Zero parameters reach a panic in the scrypt parameter conversion without the check (a zero N
+/// underflows its log2); a non-power-of-two N is not scrypt.
+#[test]
+fn scrypt_zero_and_non_power_of_two_parameters_are_unsupported() {
+    for (n, r, p, named) in [
+        (0, 8, 1, "scrypt N"),
+        (1 << 10, 0, 1, "scrypt r"),
+        (1 << 10, 8, 0, "scrypt p"),
+        (3, 8, 1, "scrypt N"),
+        (1, 8, 1, "scrypt N"),
+    ] {
+        let err = load_crafted(&crafted::key_pem(crafted::scrypt(n, r, p))).unwrap_err();
+        assert!(
+            matches!(&err, IdentityError::UnsupportedKey(message) if message.contains(named)),
+            "{n} {r} {p}: {err:?}"
+        );
+    }
+}
+
+/// Without the cap, 2^32 - 1 PBKDF2 iterations are minutes of CPU.
+#[test]
+fn pbkdf2_iterations_beyond_the_cap_are_refused() {
+    let limit = 10_000_000;
+    assert_limit(
+        load_crafted(&crafted::key_pem(crafted::pbkdf2(u32::MAX))),
+        "PBKDF2 iteration count",
+        u32::MAX.into(),
+        limit,
+    );
+    assert_limit(
+        load_crafted(&crafted::key_pem(crafted::pbkdf2(10_000_001))),
+        "PBKDF2 iteration count",
+        10_000_001,
+        limit,
+    );
+    // HMAC-SHA-512 iterations cost about 5 times more: their cap is 2,000,000.
+    let mut sha512 = crafted::pbkdf2(2_000_001);
+    if let pkcs8::pkcs5::pbes2::Kdf::Pbkdf2(params) = &mut sha512 {
+        params.prf = pkcs8::pkcs5::pbes2::Pbkdf2Prf::HmacWithSha512;
+    }
+    assert_limit(load_crafted(&crafted::key_pem(sha512)), "PBKDF2 iteration count", 2_000_001, 2_000_000);
+    let err = load_crafted(&crafted::key_pem(crafted::pbkdf2(0))).unwrap_err();
+    assert!(matches!(&err, IdentityError::UnsupportedKey(message) if message.contains("PBKDF2")), "{err:?}");
+}
+
+#[test]
+fn kdf_limit_error_names_the_parameter_and_the_cap() {
+    let err = load_crafted(&crafted::key_pem(crafted::scrypt(1 << 40, 8, 1))).unwrap_err();
+    assert_eq!(err.to_string(), "the encrypted private key's scrypt N is 1099511627776, above the limit of 65536");
+    let err = load_crafted(&crafted::key_pem(crafted::pbkdf2(u32::MAX))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the encrypted private key's PBKDF2 iteration count is 4294967295, above the limit of 10000000"
+    );
+    // Through every PEM entry point, the bundle included.
+    let key = crafted::key_pem(crafted::scrypt(1 << 22, 8, 1));
+    let bundle = [read("FPTestcert5_20240610_cert.pem"), b"\n".to_vec(), key.clone()].concat();
+    assert!(matches!(Identity::from_pem_bundle(&bundle, Some(PASSWORD)), Err(IdentityError::KdfLimitExceeded { .. })));
+    let dir = std::env::temp_dir().join(format!("bankid-core-kdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_path = dir.join("crafted_key.pem");
+    std::fs::write(&key_path, &key).unwrap();
+    let from_files = Identity::from_pem_files(cert_path("FPTestcert5_20240610_cert.pem"), &key_path, Some(PASSWORD));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(from_files, Err(IdentityError::KdfLimitExceeded { .. })), "{from_files:?}");
+}
+
+/// Keys within the caps still load: r and p at their caps, and scrypt and PBKDF2 as tools write
+/// them.
+#[test]
+fn keys_within_the_caps_load() {
+    for kdf in [
+        crafted::scrypt(1 << 10, 8, 1),
+        crafted::scrypt(1 << 10, 32, 1),
+        crafted::scrypt(1 << 8, 8, 4),
+        crafted::pbkdf2(2048),
+    ] {
+        let identity = load_crafted(&crafted::real_key_pem(kdf.clone(), PASSWORD))
+            .unwrap_or_else(|err| panic!("{kdf:?}: {err:?}"));
+        assert_credential_b(&identity);
+        let err = Identity::from_pem(
+            &read("FPTestcert5_20240610_cert.pem"),
+            &crafted::real_key_pem(kdf, PASSWORD),
+            Some("wrong"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, IdentityError::WrongPassword), "{err:?}");
+    }
+}
+
+/// The PKCS#12 path is capped by p12-keystore (1,000,000 iterations for the MAC and for the
+/// key and certificate bags): crafted counts beyond it are an invalid file, not minutes of CPU.
+#[test]
+fn pkcs12_iteration_counts_stay_capped() {
+    // Distinctive three-byte counts to patch: 0x012345 for the MAC, 0x012346 for the bags.
+    let b = Identity::test();
+    let key = p12_keystore::PrivateKey::from_der(b.private_key().secret_der()).unwrap();
+    let cert = p12_keystore::Certificate::from_der(b.certificate()).unwrap();
+    let mut store = p12_keystore::KeyStore::new();
+    let chain = p12_keystore::PrivateKeyChain::new(vec![1, 2, 3, 4], key, [cert]);
+    store.add_entry("rp", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+    let der = store.writer(PASSWORD).mac_iterations(0x01_2345).encryption_iterations(0x01_2346).write().unwrap();
+    assert_credential_b(&Identity::from_pkcs12(&der, PASSWORD).unwrap());
+
+    let mac_count = [0x02, 0x03, 0x01, 0x23, 0x45];
+    let bag_count = [0x02, 0x03, 0x01, 0x23, 0x46];
+    let huge = [0x02, 0x03, 0x7f, 0xff, 0xff]; // 8,388,607
+
+    let patched = replace_all(&der, &mac_count, &huge);
+    let err = Identity::from_pkcs12(&patched, PASSWORD).unwrap_err();
+    assert!(matches!(err, IdentityError::InvalidPkcs12(_)), "{err:?}");
+
+    // The bags' count is under the MAC, so the MAC goes too (PKCS#12 allows files without one).
+    let patched = replace_all(&without_mac(&der), &bag_count, &huge);
+    assert_ne!(patched, without_mac(&der), "the bag iteration count was found");
+    let err = Identity::from_pkcs12(&patched, PASSWORD).unwrap_err();
+    assert!(matches!(err, IdentityError::InvalidPkcs12(_)), "{err:?}");
+}
+
+/// scrypt in a PKCS#12 file is checked against the same caps as in PEM. p12-keystore alone
+/// lets a zero N through to the pkcs5 crate, which panics on it, and allows 1 GiB of memory.
+#[test]
+fn pkcs12_scrypt_parameters_are_capped() {
+    use pkcs8::der::Encode as _;
+
+    let b = Identity::test();
+    let key = p12_keystore::PrivateKey::from_der(b.private_key().secret_der()).unwrap();
+    let cert = p12_keystore::Certificate::from_der(b.certificate()).unwrap();
+    let mut store = p12_keystore::KeyStore::new();
+    let chain = p12_keystore::PrivateKeyChain::new(vec![1, 2, 3, 4], key, [cert]);
+    store.add_entry("rp", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+    let der = without_mac(&store.writer(PASSWORD).encryption_iterations(0x01_2346).write().unwrap());
+
+    // Every PBKDF2 KDF of the file becomes scrypt with the given parameters.
+    let with_scrypt = |n: u64, r: u16, p: u16| -> Vec<u8> {
+        let salt = pkcs8::pkcs5::pbes2::Salt::new([0x5a; 16]).unwrap();
+        let scrypt: pkcs8::pkcs5::pbes2::Kdf = pkcs8::pkcs5::pbes2::ScryptParams {
+            salt,
+            cost_parameter: n,
+            block_size: r,
+            parallelization: p,
+            key_length: None,
+        }
+        .into();
+        let scrypt = scrypt.to_der().unwrap();
+        let pbkdf2_oid = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
+        let mut replaced = 0;
+        let patched = rewrite_der(&der, &mut |node| {
+            let is_pbkdf2 = node.first() == Some(&0x30) && node.get(2..2 + pbkdf2_oid.len()) == Some(&pbkdf2_oid[..]);
+            is_pbkdf2.then(|| {
+                replaced += 1;
+                scrypt.clone()
+            })
+        });
+        assert!(replaced >= 2, "the key bag and the certificate bag are both encrypted, {replaced} replaced");
+        patched
+    };
+
+    let err = Identity::from_pkcs12(&with_scrypt(0, 8, 1), PASSWORD).unwrap_err();
+    assert!(matches!(&err, IdentityError::UnsupportedKey(message) if message.contains("scrypt N")), "{err:?}");
+    assert_limit(Identity::from_pkcs12(&with_scrypt(1 << 40, 8, 1), PASSWORD), "scrypt N", 1 << 40, 1 << 16);
+    // Within p12-keystore's own caps (1 GiB, p <= 16), beyond ours.
+    assert_limit(Identity::from_pkcs12(&with_scrypt(1 << 16, 64, 1), PASSWORD), "scrypt r", 64, 32);
+    assert_limit(Identity::from_pkcs12(&with_scrypt(1 << 10, 8, 16), PASSWORD), "scrypt p", 16, 4);
+    // A valid scrypt file would decrypt; these parameters are fine but the key was encrypted
+    // with PBKDF2, so the password no longer fits: a wrong password, not a limit.
+    let err = Identity::from_pkcs12(&with_scrypt(1 << 4, 8, 1), PASSWORD).unwrap_err();
+    assert!(matches!(err, IdentityError::WrongPassword | IdentityError::InvalidPkcs12(_)), "{err:?}");
+}
+
+/// Re-encodes DER, swapping each element for which `replace` returns new bytes and fixing every
+/// length around it. Descends into constructed elements and into OCTET STRINGs that hold DER
+/// (as PKCS#12 nests its contents).
+fn rewrite_der(der: &[u8], replace: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+    /// (tag, the whole element, its content).
+    type Element<'a> = (u8, &'a [u8], &'a [u8]);
+    fn elements(mut der: &[u8]) -> Option<Vec<Element<'_>>> {
+        let mut out = Vec::new();
+        while !der.is_empty() {
+            let tag = *der.first()?;
+            let first = usize::from(*der.get(1)?);
+            let (header, len) = match first {
+                0..=0x7f => (2, first),
+                0x81..=0x83 => {
+                    let count = first & 0x7f;
+                    (2 + count, der.get(2..2 + count)?.iter().fold(0, |len, byte| len << 8 | usize::from(*byte)))
+                }
+                _ => return None,
+            };
+            let whole = der.get(..header + len)?;
+            out.push((tag, whole, &whole[header..]));
+            der = &der[header + len..];
+        }
+        Some(out)
+    }
+    fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match content.len() {
+            len @ 0..=0x7f => out.push(u8::try_from(len).unwrap()),
+            len => {
+                let bytes = u32::try_from(len).unwrap().to_be_bytes();
+                let skip = bytes.iter().take_while(|byte| **byte == 0).count();
+                out.push(0x80 | u8::try_from(4 - skip).unwrap());
+                out.extend_from_slice(&bytes[skip..]);
+            }
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    fn walk(der: &[u8], replace: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        for (tag, whole, content) in elements(der)? {
+            if let Some(replacement) = replace(whole) {
+                out.extend(replacement);
+            } else if tag & 0x20 != 0 || tag == 0x04 {
+                let inner = if content.is_empty() { None } else { walk(content, replace) };
+                out.extend(encode(tag, inner.as_deref().unwrap_or(content)));
+            } else {
+                out.extend_from_slice(whole);
+            }
+        }
+        Some(out)
+    }
+    walk(der, replace).expect("well-formed DER")
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], replacement: &[u8]) -> Vec<u8> {
+    assert_eq!(needle.len(), replacement.len());
+    let mut out = haystack.to_vec();
+    let mut found = false;
+    for start in 0..=out.len() - needle.len() {
+        if out[start..start + needle.len()] == *needle {
+            out[start..start + needle.len()].copy_from_slice(replacement);
+            found = true;
+        }
+    }
+    assert!(found, "pattern not found");
+    out
+}
+
+/// A PFX (`SEQUENCE { version, authSafe, macData }`) without its `macData`.
+fn without_mac(pfx: &[u8]) -> Vec<u8> {
+    /// (header length, content length) of the TLV at the start of `der`.
+    fn header(der: &[u8]) -> (usize, usize) {
+        match der[1] {
+            short @ 0..=0x7f => (2, usize::from(short)),
+            long => {
+                let count = usize::from(long & 0x7f);
+                (2 + count, der[2..2 + count].iter().fold(0, |len, byte| len << 8 | usize::from(*byte)))
+            }
+        }
+    }
+    let (outer_header, _) = header(pfx);
+    let content = &pfx[outer_header..];
+    let (h, l) = header(content);
+    let version_len = h + l;
+    let (h, l) = header(&content[version_len..]);
+    let kept = &content[..version_len + h + l];
+    let mut out = vec![0x30, 0x83];
+    out.extend_from_slice(&u32::try_from(kept.len()).unwrap().to_be_bytes()[1..]);
+    out.extend_from_slice(kept);
+    out
+}
+
 // --- key/certificate mismatch ------------------------------------------------------------------
 
 /// Credential A (the .p12) and credential B (everything else) have different keys.

@@ -8,6 +8,7 @@
 //! redirect is not followed).
 #![forbid(unsafe_code)]
 
+pub mod fuzz_targets;
 mod transport;
 
 use std::sync::{Arc, OnceLock};
