@@ -59,6 +59,9 @@ pub enum Environment {
 pub struct Config {
     environment: Environment,
     base_url: String,
+    /// The URL of each endpoint, parsed once (in [`Endpoint::ALL`]'s order): building a request
+    /// then clones it instead of formatting and parsing a string.
+    uris: std::sync::Arc<[http::Uri; 8]>,
     roots: Roots,
     identity: Option<Identity>,
     request_timeout: Duration,
@@ -89,9 +92,14 @@ impl Config {
     }
 
     fn new(environment: Environment, base_url: String, roots: Roots, identity: Option<Identity>) -> Self {
+        let uris = std::sync::Arc::new(
+            Endpoint::ALL
+                .map(|endpoint| format!("{base_url}{API_PREFIX}{}", endpoint.name()).parse().unwrap_or_default()),
+        );
         Self {
             environment,
             base_url,
+            uris,
             roots,
             identity,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -155,7 +163,14 @@ impl Config {
         &self.base_url
     }
 
-    /// The full URL of an endpoint.
+    /// The full URL of an endpoint, parsed once when the configuration was made.
+    #[must_use]
+    pub fn endpoint_uri(&self, endpoint: Endpoint) -> http::Uri {
+        let index = Endpoint::ALL.iter().position(|e| *e == endpoint).unwrap_or_default();
+        self.uris[index].clone()
+    }
+
+    /// The full URL of an endpoint, as a string.
     #[must_use]
     pub fn endpoint_url(&self, endpoint: Endpoint) -> String {
         format!("{}{API_PREFIX}{}", self.base_url, endpoint.name())

@@ -25,7 +25,7 @@ pub(crate) fn build_request(
 ) -> Result<http::Request<Vec<u8>>, Error> {
     let request = http::Request::builder()
         .method(Method::POST)
-        .uri(config.endpoint_url(endpoint))
+        .uri(config.endpoint_uri(endpoint))
         .header(CONTENT_TYPE, HeaderValue::from_static(JSON))
         .header(ACCEPT, HeaderValue::from_static(JSON))
         .header(USER_AGENT, HeaderValue::from_static(config::USER_AGENT))

@@ -133,7 +133,7 @@ impl HyperTransport {
         let (mut parts, body) = request.into_parts();
         let authority = parts.uri.authority().cloned().ok_or_else(|| other("the request has no host"))?;
         // Origin form on the wire, the host in its header.
-        parts.uri = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str).parse().map_err(other)?;
+        parts.uri = parts.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/")).into();
         parts.headers.insert(HOST, authority.as_str().parse().map_err(other)?);
         let mut sender = self.connection(&authority).await?;
         let response = sender

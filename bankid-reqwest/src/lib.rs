@@ -60,7 +60,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use bankid_core::{Config, Error, MAX_RESPONSE_BODY, TransportError, TransportErrorKind};
+use std::sync::Arc;
+
+use bankid_core::{Config, Endpoint, Error, MAX_RESPONSE_BODY, TransportError, TransportErrorKind};
 use bankid_tokio::HttpTransport;
 
 /// An async BankID client on reqwest, with its own connection pool; clones share the pool. Its
@@ -73,6 +75,9 @@ pub type Client = bankid_tokio::Client<ReqwestTransport>;
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     http: reqwest::Client,
+    /// Each endpoint's URL as reqwest wants it, parsed once: converting an `http::Uri` costs a
+    /// whole URL parse (with IDNA) per request.
+    urls: Arc<Vec<(http::Uri, reqwest::Url)>>,
 }
 
 impl HttpTransport for ReqwestTransport {
@@ -85,18 +90,39 @@ impl HttpTransport for ReqwestTransport {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(true)
             .no_proxy()
+            .retry(reqwest::retry::never())
             .pool_max_idle_per_host(config.max_connections())
             .timeout(config.request_timeout())
             .build()
             .map_err(transport_error)?;
-        Ok(Self { http })
+        let urls = Endpoint::ALL
+            .iter()
+            .filter_map(|&endpoint| {
+                let url = reqwest::Url::parse(&config.endpoint_url(endpoint)).ok()?;
+                Some((config.endpoint_uri(endpoint), url))
+            })
+            .collect();
+        Ok(Self { http, urls: Arc::new(urls) })
     }
 
     /// The only code that is reqwest's: one request out, one response back.
     async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let request = reqwest::Request::try_from(request).map_err(transport_error)?;
+        let request = match self.urls.iter().find(|(uri, _)| *uri == *request.uri()) {
+            Some((_, url)) => {
+                let (parts, body) = request.into_parts();
+                let mut built = reqwest::Request::new(parts.method, url.clone());
+                *built.headers_mut() = parts.headers;
+                *built.body_mut() = Some(body.into());
+                built
+            }
+            None => reqwest::Request::try_from(request).map_err(transport_error)?,
+        };
         let mut response = self.http.execute(request).await.map_err(transport_error)?;
-        let mut body = Vec::new();
+        let announced = response.content_length().and_then(|len| usize::try_from(len).ok()).unwrap_or(0);
+        if announced > MAX_RESPONSE_BODY {
+            return Err(TransportError::from_kind(TransportErrorKind::BodyTooLarge));
+        }
+        let mut body = Vec::with_capacity(announced);
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BODY {
                 return Err(TransportError::from_kind(TransportErrorKind::BodyTooLarge));

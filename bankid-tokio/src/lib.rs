@@ -97,10 +97,8 @@ impl<T: HttpTransport> Client<T> {
     pub async fn send<O: Operation>(&self, operation: &O) -> Result<O::Output, Error> {
         // Wait for a connection before the request is built: thousands of orders started at
         // once then queue as small futures, not as built requests.
-        let permit = self.connection().await;
-        let response = self.transport_execute(operation.to_http(&self.config)?).await;
-        release(permit).await;
-        operation.read_response(response?)
+        let _permit = self.connection().await;
+        operation.read_response(self.transport_execute(operation.to_http(&self.config)?).await?)
     }
 
     /// Sends one HTTP request as it is and returns its response, whatever its status: for
@@ -110,10 +108,8 @@ impl<T: HttpTransport> Client<T> {
     /// # Errors
     /// The transport's failure.
     pub async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let permit = self.connection().await;
-        let response = self.transport_execute(request).await;
-        release(permit).await;
-        response
+        let _permit = self.connection().await;
+        self.transport_execute(request).await
     }
 
     /// The transport's exchange, on the heap: only the requests that hold a connection pay
@@ -219,15 +215,6 @@ impl<T: HttpTransport> Client<T> {
         guard.0 = None;
         end
     }
-}
-
-/// Gives the connection back. The HTTP client returns a connection to its pool on a task of
-/// its own once the response is read; one turn of the scheduler lets it do so before the next
-/// request takes the permit, so that request finds the connection idle instead of opening
-/// another.
-async fn release(permit: Option<SemaphorePermit<'_>>) {
-    tokio::task::yield_now().await;
-    drop(permit);
 }
 
 /// What woke a waiting order.
