@@ -187,6 +187,17 @@ pub struct OrderState {
     /// The latest pending hint code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint_code: Option<PendingHintCode>,
+    /// How many `maintenance` answers in a row have been retried: the bound on retries holds
+    /// across resumes too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub maintenance_retries: u32,
+    /// How many transport failures of collect in a row have been retried.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub transport_retries: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl OrderState {
@@ -203,6 +214,8 @@ impl OrderState {
             started_at: wall_now,
             last_collect_at: None,
             hint_code: None,
+            maintenance_retries: 0,
+            transport_retries: 0,
         }
     }
 }
@@ -218,6 +231,8 @@ impl fmt::Debug for OrderState {
             .field("started_at", &self.started_at)
             .field("last_collect_at", &self.last_collect_at)
             .field("hint_code", &self.hint_code)
+            .field("maintenance_retries", &self.maintenance_retries)
+            .field("transport_retries", &self.transport_retries)
             .finish()
     }
 }
@@ -446,6 +461,8 @@ impl Order {
             order.next_collect = sent + order.options.collect_interval;
         }
         order.last_hint = state.hint_code;
+        order.maintenance_retries = state.maintenance_retries;
+        order.transport_retries = state.transport_retries;
         order
     }
 
@@ -499,6 +516,8 @@ impl Order {
             started_at: to_wall(self.started),
             last_collect_at: self.last_collect_sent.map(to_wall),
             hint_code: self.last_hint.clone(),
+            maintenance_retries: self.maintenance_retries,
+            transport_retries: self.transport_retries,
         }
     }
 

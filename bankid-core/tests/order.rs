@@ -505,3 +505,33 @@ fn a_result_never_handed_in_times_out_and_the_order_goes_on() {
     assert_eq!(order.handle_input(until, Input::Response(id, complete())), Err(InputError::Stale(id)));
     assert!(matches!(order.poll_output(until + secs(2), &config), Output::Send { .. }));
 }
+
+#[test]
+fn retries_count_across_resumes() {
+    let config = Config::test();
+    let t0 = Instant::now();
+    let wall0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let options = || OrderOptions::default().max_maintenance_retries(2);
+    let mut state = OrderState::new(&start(), StartMode::AutoStart, wall0);
+    // Each poll lands on a fresh instance: resume, collect, answer maintenance, save.
+    let mut errors = 0;
+    for poll in 0..3u64 {
+        let (now, wall) = (t0 + secs(10 * poll), wall0 + secs(10 * poll));
+        let mut order = Order::resume(state.clone(), now, wall, options());
+        loop {
+            match order.poll_output(now, &config) {
+                Output::Send { id, .. } => {
+                    order.handle_input(now, Input::Response(id, error(503, "maintenance"))).unwrap();
+                }
+                Output::Event(Event::Error(err)) => {
+                    assert_eq!(err.error_code(), Some(&ErrorCode::Maintenance));
+                    errors += 1;
+                }
+                Output::Event(_) => {}
+                Output::Wait(_) | Output::Done => break,
+            }
+        }
+        state = order.state(now, wall);
+    }
+    assert_eq!(errors, 1, "two retries across two resumes, then the third maintenance ends the order");
+}

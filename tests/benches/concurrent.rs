@@ -80,6 +80,9 @@ fn coordinator() {
         println!("{}  connections {}", line.trim_end(), connections() - before);
     }
     drop(sim_in); // the simulator stops when its stdin closes
+    let mut last = String::new();
+    sim_out.read_line(&mut last).unwrap();
+    print!("{last}");
     sim.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -98,6 +101,7 @@ fn sim() {
             std::io::stdout().flush().unwrap();
         }
     }
+    println!("bankid-sim peak RSS {} kB over the whole run (orders of every client above)", peak_kib());
 }
 
 /// User plus system CPU time of this process.

@@ -26,7 +26,7 @@ use bankid_core::{
 use crate::Sim;
 
 /// The names of the targets, as directories under `fuzz/corpus/`.
-pub const TARGETS: [&str; 4] = ["parse_response", "identity_pem", "identity_pkcs12", "sim_request"];
+pub const TARGETS: [&str; 5] = ["parse_response", "identity_pem", "identity_pkcs12", "sim_request", "verify"];
 
 /// Runs target `name` on `data`.
 ///
@@ -38,6 +38,7 @@ pub fn run(name: &str, data: &[u8]) {
         "identity_pem" => identity_pem(data),
         "identity_pkcs12" => identity_pkcs12(data),
         "sim_request" => sim_request(data),
+        "verify" => verify(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -395,4 +396,28 @@ fn read_answer(stream: &mut BufReader<TlsStream>) -> std::io::Result<Answer> {
     let mut body = vec![0; length.ok_or_else(|| bad("no content-length"))?];
     stream.read_exact(&mut body)?;
     Ok(Answer { status, content_type, body, keep_alive })
+}
+
+// --- bankid-verify ---------------------------------------------------------------------------------
+
+/// [`bankid_verify::verify`] on an arbitrary signature XML and OCSP response, judged by
+/// BankID's test root, at the OCSP time and at a fixed time.
+///
+/// Layout: the length of the XML (2 bytes, big endian; capped at the rest), the XML, then the
+/// OCSP response's DER. Both are base64-encoded as BankID sends them.
+///
+/// # Panics
+/// If verification panics. (Its seed is a genuine BankID signature with its OCSP response,
+/// which verifies; every mutation of it must fail with an error, never a panic.)
+pub fn verify(mut data: &[u8]) {
+    use bankid_verify::{Environment, Expectations, Timestamp, TrustAnchors};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+
+    let split = usize::from(take_u16(&mut data));
+    let (xml, der) = data.split_at(split.min(data.len()));
+    let (signature, ocsp) = (BASE64.encode(xml), BASE64.encode(der));
+    let expect = Expectations::new(TrustAnchors::bankid(Environment::Test));
+    let _ = bankid_verify::verify(&signature, Some(&ocsp), &expect);
+    let _ = bankid_verify::verify(&signature, None, &expect.at(Timestamp::from_unix_seconds(1_470_388_874)));
 }

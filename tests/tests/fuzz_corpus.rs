@@ -47,6 +47,11 @@ fn sim_request_corpus() {
 }
 
 #[test]
+fn verify_corpus() {
+    replay("verify");
+}
+
+#[test]
 fn every_target_has_a_corpus_and_a_fuzz_target() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     for target in fuzz_targets::TARGETS {
