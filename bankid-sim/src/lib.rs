@@ -222,12 +222,8 @@ pub enum Error {
     /// Building the TLS server configuration failed.
     #[error("TLS configuration failed: {0}")]
     Tls(#[source] rustls::Error),
-    /// Generating the throwaway PKI failed (the message of the certificate library).
+    /// Generating the throwaway PKI failed: the certificate library's (or the key
+    /// generator's) error.
     #[error("certificate generation failed: {0}")]
-    Pki(String),
-    /// Parameters [`Pki::generate`] refuses (zero identities). The simulator checks its own
-    /// configuration before and reports [`Error::NoClientIdentities`] instead; this variant is
-    /// only seen by callers of [`Pki::generate`].
-    #[error("invalid PKI parameters: {0}")]
-    Config(String),
+    Pki(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -237,7 +237,7 @@ fn rsa_signer(pem: &str) -> Result<RsaKeyPair, Error> {
     let der = rustls_pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
         .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'static>| k.secret_pkcs8_der().to_vec())
         .map_err(pki_err)?;
-    RsaKeyPair::from_pkcs8(&der).map_err(pki_err)
+    RsaKeyPair::from_pkcs8(&der).map_err(|e| pki_err(e.to_string()))
 }
 
 impl SigningPki {
@@ -282,14 +282,14 @@ impl SigningPki {
                     &key.serialize_der(),
                     &ring::rand::SystemRandom::new(),
                 )
-                .map_err(pki_err)?;
+                .map_err(|e| pki_err(e.to_string()))?;
                 UserKey::Ecdsa { key, signer }
             }
         };
         let issuer_name = crate::der::subject_of(customer_ca.der())
-            .ok_or_else(|| Error::Pki("cannot read the customer CA's subject".into()))?;
+            .ok_or_else(|| pki_err("cannot read the customer CA's subject"))?;
         let ocsp_name = crate::der::subject_of(ocsp_cert.der())
-            .ok_or_else(|| Error::Pki("cannot read the OCSP responder's subject".into()))?
+            .ok_or_else(|| pki_err("cannot read the OCSP responder's subject"))?
             .to_vec();
         let signing = Self {
             bank_ca_der: bank_ca.der().to_vec(),
@@ -332,8 +332,8 @@ impl fmt::Debug for Pki {
     }
 }
 
-fn pki_err(e: impl fmt::Display) -> Error {
-    Error::Pki(e.to_string())
+fn pki_err(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Pki(e.into())
 }
 
 fn dn(entries: &[(DnType, &str)]) -> DistinguishedName {
@@ -439,7 +439,7 @@ impl Pki {
     /// BankID by default; ECDSA P-256 as an option).
     pub fn generate_with(identities: usize, p12_password: &str, kind: SignatureKeyType) -> Result<Self, Error> {
         if identities == 0 {
-            return Err(Error::Config("at least one client identity is needed".into()));
+            return Err(Error::NoClientIdentities);
         }
         // Server side.
         let (server_ca, server_ca_key) = self_signed_ca(dn(&[
@@ -636,6 +636,6 @@ mod tests {
         assert!(files.iter().any(|f| f.ends_with("rp-2.p12")));
         assert!(files.iter().all(|f| f.exists()));
         let _ = fs::remove_dir_all(&dir);
-        assert!(matches!(Pki::generate(0, "pw"), Err(Error::Config(_))));
+        assert!(matches!(Pki::generate(0, "pw"), Err(Error::NoClientIdentities)));
     }
 }

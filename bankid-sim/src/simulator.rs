@@ -233,7 +233,7 @@ impl Simulator {
                 let (n, pw) = (config.client_identities, config.p12_password.clone());
                 match tokio::task::spawn_blocking(move || Pki::generate(n, &pw)).await {
                     Ok(generated) => Arc::new(generated?),
-                    Err(join) => return Err(Error::Pki(format!("the certificate generator stopped: {join}"))),
+                    Err(join) => return Err(Error::Pki(join.into())),
                 }
             }
         };
