@@ -92,7 +92,8 @@ pub struct OrderInfo {
     pub status: &'static str,
     /// The hint code (pending and failed orders).
     pub hint_code: Option<String>,
-    /// The completion data (complete orders).
+    /// The completion data (complete orders, until a collect has delivered it: it is dropped
+    /// then, as it can never be collected again).
     pub completion_data: Option<Value>,
     /// The personal number the order is bound to, if any.
     pub personal_number: Option<String>,
@@ -435,7 +436,13 @@ impl Order {
         if std::mem::replace(&mut self.final_delivered, true) {
             return Err(ApiError::collected_twice());
         }
-        Ok(self.view())
+        let view = self.view();
+        if let Phase::Complete(data) = &mut self.phase {
+            // It can never be collected again: keep the order's status, drop its signed data
+            // (about 15 KB), so that many completed orders cost little until they are purged.
+            *data = Arc::new(Value::Null);
+        }
+        Ok(view)
     }
 
     /// A new order for the same personal number arrived while this one is pending: it fails
@@ -534,7 +541,9 @@ impl Order {
             Phase::Pending { steps, idx } => {
                 CollectView { status: "pending", hint: steps.get(*idx).map(|s| s.hint().to_owned()), data: None }
             }
-            Phase::Complete(data) => CollectView { status: "complete", hint: None, data: Some(data.clone()) },
+            Phase::Complete(data) => {
+                CollectView { status: "complete", hint: None, data: (!data.is_null()).then(|| data.clone()) }
+            }
             Phase::Failed(hint) => CollectView { status: "failed", hint: Some(hint.clone()), data: None },
         }
     }

@@ -136,8 +136,12 @@ async fn a_final_status_is_collected_once_within_its_window() {
     sim.use_autostart(&b.auto_start_token).unwrap();
     sim.approve(&b.order_ref).unwrap();
     sim.advance_clock(Duration::from_secs(179));
+    assert!(sim.order(&a.order_ref).unwrap().completion_data.is_some());
     complete(status(&mut conn, &cfg, &a.order_ref).await);
     refused(collect(&mut conn, &cfg, &a.order_ref).await);
+    // Delivered once: the order keeps its status but no longer its signed data.
+    let info = sim.order(&a.order_ref).unwrap();
+    assert_eq!((info.status, info.completion_data.is_none()), ("complete", true));
     sim.advance_clock(Duration::from_secs(2));
     assert!(collect(&mut conn, &cfg, &b.order_ref).await.is_err(), "3 minutes passed without a collect");
 
