@@ -196,12 +196,14 @@ impl Client {
                         }
                     }
                     // The sender lives as long as this loop.
-                    Output::Send { id, request, .. } => to_sender.send((id, request)).unwrap_or_default(),
+                    Output::Send { id, request, .. } => {
+                        let _ = to_sender.send((id, request));
+                    }
                     Output::Wait(until) => {
                         match results.recv_timeout(until.saturating_duration_since(Instant::now())) {
                             // An abandoned collect's answer is refused as stale, which is right.
                             Ok((id, result)) => {
-                                order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default()
+                                let _ = order.handle_input(Instant::now(), Input::from_result(id, result));
                             }
                             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
                         }

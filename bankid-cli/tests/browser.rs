@@ -6,6 +6,8 @@
 //! here prints that it was skipped, straight to the terminal; with `CI` set they fail instead.
 //! `BANKID_UPDATE_SCREENSHOTS=1` writes the screenshots to `docs/` of the repository.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bankid");
 const NAME: &str = "Tessa Testsson";
 const ANDROID_UA: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
                           Chrome/126.0.0.0 Mobile Safari/537.36";
@@ -257,14 +258,8 @@ struct Site {
 
 impl Site {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(BIN);
-        command.arg("web").arg("--listen").arg("127.0.0.1:0").args(args).stdin(Stdio::null()).stdout(Stdio::piped());
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("BANKID_") {
-                command.env_remove(key);
-            }
-        }
-        command.envs(env.iter().copied());
+        let mut command = common::bankid(&["web", "--listen", "127.0.0.1:0"]);
+        command.args(args).stdout(Stdio::piped()).envs(env.iter().copied());
         let mut child = command.spawn().expect("starts bankid web");
         let mut line = String::new();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());

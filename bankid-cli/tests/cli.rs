@@ -4,6 +4,8 @@
 //! The embedded simulator's phone is sped up with `BANKID_SIM_PICKUP_AFTER_MS` and
 //! `BANKID_SIM_APPROVE_AFTER_MS`, and told to cancel with `BANKID_SIM_PHONE=cancel`.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -12,21 +14,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bankid");
-
 /// The simulator's default test person.
 const PERSONAL_NUMBER: &str = "198001019994";
 const NAME: &str = "Tessa Testsson";
 
 /// The `bankid` command with a fast simulated phone and none of the caller's BANKID_* settings.
 fn bankid(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args).stdin(Stdio::null());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("BANKID_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = common::bankid(args);
     command.env("BANKID_SIM_PICKUP_AFTER_MS", "200").env("BANKID_SIM_APPROVE_AFTER_MS", "200");
     command
 }

@@ -1,21 +1,15 @@
 //! `bankid verify`, and the verification `auth`/`sign` run on what they receive.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bankid");
-
 fn bankid(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args).stdin(Stdio::null());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("BANKID_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = common::bankid(args);
     command.env("BANKID_SIM_PICKUP_AFTER_MS", "100").env("BANKID_SIM_APPROVE_AFTER_MS", "100");
     command
 }

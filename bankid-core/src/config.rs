@@ -92,9 +92,9 @@ impl Config {
     }
 
     fn new(environment: Environment, base_url: String, roots: Roots, identity: Option<Identity>) -> Self {
+        // The base URL was validated, so every endpoint URL parses.
         let uris = std::sync::Arc::new(
-            Endpoint::ALL
-                .map(|endpoint| format!("{base_url}{API_PREFIX}{}", endpoint.name()).parse().unwrap_or_default()),
+            Endpoint::ALL.map(|endpoint| format!("{base_url}{}", endpoint.path()).parse().unwrap_or_default()),
         );
         Self {
             environment,
@@ -173,7 +173,7 @@ impl Config {
     /// The full URL of an endpoint, as a string.
     #[must_use]
     pub fn endpoint_url(&self, endpoint: Endpoint) -> String {
-        format!("{}{API_PREFIX}{}", self.base_url, endpoint.name())
+        self.endpoint_uri(endpoint).to_string()
     }
 
     /// The trusted roots.

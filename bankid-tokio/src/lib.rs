@@ -200,7 +200,7 @@ impl<T: HttpTransport> Client<T> {
                 Wake::Result(id, result) => {
                     in_flight = None;
                     // An abandoned request's answer is refused as stale, which is right.
-                    order.handle_input(Instant::now(), Input::from_result(id, result)).unwrap_or_default();
+                    let _ = order.handle_input(Instant::now(), Input::from_result(id, result));
                 }
                 Wake::Stop => {
                     stopped = true;
