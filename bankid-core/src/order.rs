@@ -39,6 +39,12 @@
 //! }
 //! ```
 //!
+//! A driver that shares a few connections among many orders (bankid-tokio's client) builds a
+//! request only once it has a connection for it: without one it calls
+//! [`Order::poll_output_while_busy`], which hands out events and QR codes but never a request,
+//! and when [`Order::wants_to_send`] says so, it waits for a connection and the `Wait` instant
+//! together. Thousands of orders queued for a connection then hold no request each.
+//!
 //! At most one request is in flight at a time. A collect in flight may be abandoned
 //! (`abandonable: true`): after [`Order::cancel`] or the deadline the order sends its cancel
 //! request without waiting for it. A cancel is never abandoned. A request whose result has not
@@ -70,7 +76,6 @@ use crate::codes::{DeviceKind, Endpoint, FailedHintCode, PendingHintCode, StartM
 use crate::config::Config;
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::messages::Rfa;
-use crate::qr::QrGenerator;
 use crate::request::{CancelRequest, CollectRequest, Operation};
 use crate::response::{CollectStatus, CompletionData, OrderResponse, PhoneOrderResponse};
 
@@ -402,7 +407,9 @@ pub struct Order {
     next_seq: u64,
     mode: StartMode,
     auto_start_token: Option<String>,
-    qr: Option<(QrGenerator, String)>,
+    /// The QR start token and secret (QR mode only). The HMAC key schedule is not kept: it is
+    /// larger than both, and each QR content is made once a second at most.
+    qr: Option<(String, String)>,
     started: Instant,
     options: OrderOptions,
     phase: Phase,
@@ -475,7 +482,7 @@ impl Order {
         now: Instant,
         mut options: OrderOptions,
     ) -> Self {
-        let qr = qr.map(|(token, secret)| (QrGenerator::new(token, secret), secret.to_owned()));
+        let qr = qr.map(|(token, secret)| (token.to_owned(), secret.to_owned()));
         options.collect_interval = options.collect_interval.max(MIN_COLLECT_SPACING);
         Self {
             order_ref,
@@ -511,7 +518,7 @@ impl Order {
             order_ref: self.order_ref.clone(),
             mode: self.mode,
             auto_start_token: self.auto_start_token.clone(),
-            qr_start_token: self.qr.as_ref().map(|(generator, _)| generator.token().to_owned()),
+            qr_start_token: self.qr.as_ref().map(|(token, _)| token.clone()),
             qr_start_secret: self.qr.as_ref().map(|(_, secret)| secret.clone()),
             started_at: to_wall(self.started),
             last_collect_at: self.last_collect_sent.map(to_wall),
@@ -549,8 +556,8 @@ impl Order {
     /// mode, the app has picked the order up, or the order ended).
     #[must_use]
     pub fn qr_content(&self, now: Instant) -> Option<String> {
-        let (generator, _) = self.qr.as_ref().filter(|_| self.shows_qr())?;
-        Some(generator.content_at(self.started, now))
+        let (token, secret) = self.qr.as_ref().filter(|_| self.shows_qr())?;
+        Some(crate::qr::content_at(token, secret, self.started, now))
     }
 
     /// Whether the order has ended. Its final event may still be waiting in
@@ -575,6 +582,41 @@ impl Order {
     /// until, or the end. Call it until it answers [`Output::Wait`] or [`Output::Done`];
     /// `config` builds the requests (base URL, headers).
     pub fn poll_output(&mut self, now: Instant, config: &Config) -> Output {
+        self.poll(now, Some(config))
+    }
+
+    /// [`Order::poll_output`] for a driver that cannot send now, because all its connections
+    /// are busy: a request that is due is not built. Events and QR codes come out as usual, and
+    /// [`Output::Wait`] names the order's next timer other than that request. When
+    /// [`Order::wants_to_send`] says so, the driver gets a connection (waiting for it and for
+    /// the `Wait` instant together) and then calls [`Order::poll_output`] for the request.
+    ///
+    /// An order waiting for a connection this way holds no built request, so thousands of them
+    /// queued behind a few connections cost little memory.
+    pub fn poll_output_while_busy(&mut self, now: Instant) -> Output {
+        self.poll(now, None)
+    }
+
+    /// Whether a request is due (a collect or the cancel), as of the last `poll_output`,
+    /// `poll_output_while_busy` or `handle_input`: what a driver polling with
+    /// [`Order::poll_output_while_busy`] gets a connection for.
+    #[must_use]
+    pub fn wants_to_send(&self) -> bool {
+        self.due_endpoint().is_some()
+    }
+
+    /// The request due now, if any: none while one is in flight or after the end.
+    fn due_endpoint(&self) -> Option<Endpoint> {
+        match self.phase {
+            _ if self.in_flight.is_some() => None,
+            Phase::Finished => None,
+            Phase::Cancelling(_) => Some(Endpoint::Cancel),
+            Phase::Collecting => (self.latest_now >= self.next_collect).then_some(Endpoint::Collect),
+        }
+    }
+
+    /// One output; `config` is `None` when the driver cannot send now.
+    fn poll(&mut self, now: Instant, config: Option<&Config>) -> Output {
         self.tick(now);
         if let Some(event) = self.events.pop_front() {
             if self.events.is_empty() {
@@ -586,18 +628,13 @@ impl Order {
         if let Some(content) = self.due_qr() {
             return Output::Event(Event::QrChanged(content));
         }
-        let now = self.latest_now;
-        if self.in_flight.is_none() {
-            let endpoint = match self.phase {
-                Phase::Finished => return Output::Done,
-                Phase::Cancelling(_) => Some(Endpoint::Cancel),
-                Phase::Collecting => (now >= self.next_collect).then_some(Endpoint::Collect),
-            };
-            if let Some(endpoint) = endpoint {
-                return self.send(now, endpoint, config);
-            }
+        if self.phase == Phase::Finished {
+            return Output::Done;
         }
-        Output::Wait(self.next_timer())
+        match (self.due_endpoint(), config) {
+            (Some(endpoint), Some(config)) => self.send(self.latest_now, endpoint, config),
+            (due, _) => Output::Wait(self.next_timer(due.is_none())),
+        }
     }
 
     /// Hands in the result of request `id`: its response, whatever its status, or the
@@ -661,15 +698,17 @@ impl Order {
 
     /// The next instant something is due: the next collect, the next QR code, the deadline, or
     /// the expiry of the request in flight; never before the latest `now` seen.
-    fn next_timer(&self) -> Instant {
+    /// The next instant something is due; `with_send` false leaves out a request that is due
+    /// already (the driver is waiting for a connection for it).
+    fn next_timer(&self, with_send: bool) -> Instant {
         let mut next = match self.phase {
             Phase::Collecting => self.started + self.options.deadline,
-            // Only reached with the cancel request in flight.
+            // Only reached with the cancel request in flight or waiting for a connection.
             Phase::Cancelling(_) | Phase::Finished => self.latest_now + self.options.deadline,
         };
         match self.in_flight {
             Some(in_flight) => next = next.min(in_flight.expires),
-            None if self.phase == Phase::Collecting => next = next.min(self.next_collect),
+            None if self.phase == Phase::Collecting && with_send => next = next.min(self.next_collect),
             None => {}
         }
         if self.shows_qr() {

@@ -157,6 +157,9 @@ enum Step {
     WakeUp,
     /// The driver calls `poll_output` until it says wait or done.
     Poll,
+    /// The driver, all its connections busy, calls `poll_output_while_busy` until it says wait
+    /// or done.
+    BusyPoll,
     /// The request in flight is answered.
     Answer(u8),
     /// The request in flight fails.
@@ -174,6 +177,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
             3 => (0u64..5_000).prop_map(Step::Advance),
             3 => Just(Step::WakeUp),
             4 => Just(Step::Poll),
+            2 => Just(Step::BusyPoll),
             4 => (0u8..11).prop_map(Step::Answer),
             1 => Just(Step::Transport),
             1 => Just(Step::Cancel),
@@ -226,8 +230,10 @@ proptest! {
             match step {
                 Step::Advance(ms) => now += Duration::from_millis(ms),
                 Step::WakeUp => now = now.max(wake_up),
-                Step::Poll => loop {
-                    match order.poll_output(now, &config) {
+                Step::Poll | Step::BusyPoll => loop {
+                    let busy = matches!(step, Step::BusyPoll);
+                    let output = if busy { order.poll_output_while_busy(now) } else { order.poll_output(now, &config) };
+                    match output {
                         Output::Event(event) => {
                             if finals > 0 { after_final += 1; }
                             if let Event::QrChanged(content) = &event {
@@ -239,6 +245,7 @@ proptest! {
                             if event.is_final() { finals += 1; }
                         }
                         Output::Send { id, endpoint, abandonable, .. } => {
+                            prop_assert!(!busy, "a request built while the driver is busy");
                             if finals > 0 { sends_after_final += 1; }
                             prop_assert_eq!(abandonable, endpoint == Endpoint::Collect);
                             if endpoint == Endpoint::Collect {
@@ -252,6 +259,8 @@ proptest! {
                         }
                         Output::Wait(until) => {
                             prop_assert!(until >= now, "a wake-up in the past");
+                            // Nothing is left to send when the order says wait to a driver that can send.
+                            prop_assert!(busy || !order.wants_to_send(), "wait with a request due");
                             wake_up = until;
                             break;
                         }

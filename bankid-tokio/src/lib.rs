@@ -107,18 +107,24 @@ impl<T: HttpTransport> Client<T> {
     ///
     /// # Errors
     /// The transport's failure.
-    pub async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let _permit = self.connection().await;
-        self.transport_execute(request).await
+    #[allow(clippy::manual_async_fn, reason = "an async fn would keep the request twice in its future")]
+    pub fn execute(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send + '_ {
+        async move {
+            let _permit = self.connection().await;
+            self.transport_execute(request).await
+        }
     }
 
     /// The transport's exchange, on the heap: only the requests that hold a connection pay
     /// for its (large) future, not every order waiting for one.
-    async fn transport_execute(
+    fn transport_execute(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        Box::pin(self.transport.execute(request)).await
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send + '_ {
+        Box::pin(self.transport.execute(request))
     }
 
     /// A turn on one of the [`Config::max_connections`] connections.
@@ -144,95 +150,145 @@ impl<T: HttpTransport> Client<T> {
 
     /// Like [`Client::wait`], and when `stop` resolves first the order is cancelled at BankID
     /// and ends with [`Event::Cancelled`].
-    pub async fn wait_until(
+    ///
+    /// While all [`Config::max_connections`] connections are busy, a waiting order keeps its
+    /// place in the queue for one and builds its request only once it has one
+    /// ([`Order::poll_output_while_busy`]); its QR codes keep coming meanwhile.
+    pub fn wait_until(
         &self,
-        mut order: Order,
+        order: Order,
         stop: impl Future<Output = ()>,
-        mut on_event: impl FnMut(&Event) -> ControlFlow<()>,
-    ) -> Event {
-        let mut guard = CancelOnDrop(Some((self.clone(), order.order_ref().to_owned())));
-        let mut stop = std::pin::pin!(stop);
-        let mut stopped = false;
-        // The request in flight: its id, whether it may be abandoned, and its future.
-        let mut in_flight: Option<(RequestId, bool, Pin<Box<_>>)> = None;
-        let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
-        let end = loop {
-            // Take what the order wants apart before waiting, so that no `Output` is held
-            // across an await (it would make every waiting order's future larger).
-            let until = match order.poll_output(Instant::now(), &self.config) {
-                Output::Event(event) if event.is_final() => {
-                    let _ = on_event(&event);
-                    break event;
+        on_event: impl FnMut(&Event) -> ControlFlow<()>,
+    ) -> impl Future<Output = Event> {
+        // Not an `async fn`, and the order goes into `driving` out here: either way the future
+        // would keep the order twice (an argument or capture, and the local it is moved into),
+        // and every waiting order would pay for both.
+        let mut driving = Driving { client: self, order };
+        let mut on_event = on_event;
+        async move {
+            let order = &mut driving.order;
+            let mut stop = std::pin::pin!(stop);
+            let mut stopped = false;
+            // A turn on a connection, taken once the order wants to send and before its
+            // request is built; `acquire` keeps the order's place in the queue for one.
+            let mut permit: Option<SemaphorePermit<'_>> = None;
+            let mut acquire = None;
+            // The request in flight: its id, whether it may be abandoned, its future and its turn.
+            let mut in_flight: Option<(RequestId, bool, Pin<Box<_>>, Option<SemaphorePermit<'_>>)> = None;
+            let mut timer = std::pin::pin!(tokio::time::sleep_until(tokio::time::Instant::now()));
+            let end = loop {
+                // Take what the order wants apart before waiting, so that no `Output` is held
+                // across an await (it would make every waiting order's future larger); not even
+                // in a local, whose storage would.
+                let until = match poll(order, &self.config, permit.is_some()) {
+                    Output::Event(event) if event.is_final() => {
+                        let _ = on_event(&event);
+                        break event;
+                    }
+                    Output::Event(event) => {
+                        if on_event(&event).is_break() {
+                            stopped = true;
+                            order.cancel();
+                        }
+                        continue;
+                    }
+                    // A new request replaces (drops) one the order abandoned.
+                    Output::Send { id, request, abandonable, .. } => {
+                        in_flight = Some((id, abandonable, Box::pin(self.transport.execute(request)), permit.take()));
+                        continue;
+                    }
+                    Output::Wait(until) => until,
+                    Output::Done => {
+                        break Event::Error(
+                            InvalidInput::new("order", "had ended before it was handed to wait").into(),
+                        );
+                    }
+                };
+                if !order.wants_to_send() {
+                    (permit, acquire) = (None, None);
+                } else if permit.is_none() && acquire.is_none() {
+                    match self.connections.try_acquire() {
+                        Ok(turn) => {
+                            permit = Some(turn);
+                            continue;
+                        }
+                        Err(_) => acquire = Some(Box::pin(self.connections.acquire())),
+                    }
                 }
-                Output::Event(event) => {
-                    if on_event(&event).is_break() {
+                // Wait for the response in flight, a connection, the order's next timer or the
+                // caller's stop, whichever comes first. One timer for the whole order, reset
+                // each turn.
+                timer.as_mut().reset(until.into());
+                let woke = std::future::poll_fn(|cx| {
+                    if let Some((id, _, future, _)) = in_flight.as_mut()
+                        && let Poll::Ready(result) = future.as_mut().poll(cx)
+                    {
+                        return Poll::Ready(Wake::Result(*id, result));
+                    }
+                    if let Some(Poll::Ready(turn)) = acquire.as_mut().map(|acquire| acquire.as_mut().poll(cx)) {
+                        // The semaphore is never closed, so acquiring never fails.
+                        return Poll::Ready(Wake::Connection(turn.ok()));
+                    }
+                    if !stopped && stop.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Stop);
+                    }
+                    timer.as_mut().poll(cx).map(|()| Wake::Timer)
+                })
+                .await;
+                match woke {
+                    Wake::Result(id, result) => {
+                        in_flight = None;
+                        // An abandoned request's answer is refused as stale, which is right.
+                        let _ = order.handle_input(Instant::now(), Input::from_result(id, result));
+                    }
+                    Wake::Connection(turn) => (permit, acquire) = (turn, None),
+                    Wake::Stop => {
                         stopped = true;
                         order.cancel();
+                        if in_flight.as_ref().is_some_and(|(_, abandonable, ..)| *abandonable) {
+                            in_flight = None;
+                        }
                     }
-                    continue;
-                }
-                // A new request replaces (drops) one the order abandoned.
-                Output::Send { id, request, abandonable, .. } => {
-                    in_flight = Some((id, abandonable, Box::pin(self.execute(request))));
-                    continue;
-                }
-                Output::Wait(until) => until,
-                Output::Done => {
-                    break Event::Error(InvalidInput::new("order", "had ended before it was handed to wait").into());
+                    Wake::Timer => {}
                 }
             };
-            // Wait for the response in flight, the order's next timer or the caller's stop,
-            // whichever comes first. One timer for the whole order, reset each turn.
-            timer.as_mut().reset(until.into());
-            let woke = std::future::poll_fn(|cx| {
-                if let Some((id, _, future)) = in_flight.as_mut()
-                    && let Poll::Ready(result) = future.as_mut().poll(cx)
-                {
-                    return Poll::Ready(Wake::Result(*id, result));
-                }
-                if !stopped && stop.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Wake::Stop);
-                }
-                timer.as_mut().poll(cx).map(|()| Wake::Timer)
-            })
-            .await;
-            match woke {
-                Wake::Result(id, result) => {
-                    in_flight = None;
-                    // An abandoned request's answer is refused as stale, which is right.
-                    let _ = order.handle_input(Instant::now(), Input::from_result(id, result));
-                }
-                Wake::Stop => {
-                    stopped = true;
-                    order.cancel();
-                    if in_flight.as_ref().is_some_and(|(_, abandonable, _)| *abandonable) {
-                        in_flight = None;
-                    }
-                }
-                Wake::Timer => {}
-            }
-        };
-        guard.0 = None;
-        end
+            drop(driving);
+            end
+        }
     }
 }
 
+/// The order's next output: with a request built only when the driver `can_send`.
+fn poll(order: &mut Order, config: &Config, can_send: bool) -> Output {
+    let now = Instant::now();
+    if can_send { order.poll_output(now, config) } else { order.poll_output_while_busy(now) }
+}
+
 /// What woke a waiting order.
-enum Wake<T> {
+enum Wake<'a, T> {
     /// The request in flight got its result.
     Result(RequestId, T),
+    /// A connection is free for the order's request.
+    Connection(Option<SemaphorePermit<'a>>),
     /// The caller's stop future resolved.
     Stop,
     /// The order's timer ran out.
     Timer,
 }
 
-/// Cancels the order at BankID, on the current tokio runtime, when dropped armed.
-struct CancelOnDrop<T: HttpTransport>(Option<(Client<T>, String)>);
+/// An order being driven: dropped before its end (the caller dropped the future), it is
+/// cancelled at BankID on the current tokio runtime.
+struct Driving<'a, T: HttpTransport> {
+    client: &'a Client<T>,
+    order: Order,
+}
 
-impl<T: HttpTransport> Drop for CancelOnDrop<T> {
+impl<T: HttpTransport> Drop for Driving<'_, T> {
     fn drop(&mut self) {
-        if let (Some((client, order_ref)), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+        if !self.order.is_finished()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (client, order_ref) = (self.client.clone(), self.order.order_ref().to_owned());
             runtime.spawn(async move { client.cancel(&order_ref).await.ok() });
         }
     }
