@@ -71,9 +71,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use bankid_core::{Config, Error, MAX_RESPONSE_BODY, TransportError, TransportErrorKind};
+use bankid_core::{Config, Endpoint, Error, MAX_RESPONSE_BODY, TransportError, TransportErrorKind};
 use bankid_tokio::HttpTransport;
 use bytes::Bytes;
+use http::HeaderValue;
 use http::header::HOST;
 use http::uri::{Authority, PathAndQuery};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
@@ -97,6 +98,8 @@ pub struct HyperTransport {
     idle: Arc<Mutex<Vec<SendRequest<Full<Bytes>>>>>,
     max_idle: usize,
     timeout: Duration,
+    /// The configured server's authority and its `Host` header, made once.
+    host: Option<(Authority, HeaderValue)>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -112,11 +115,16 @@ impl HttpTransport for HyperTransport {
     const NAME: &'static str = "hyper";
 
     fn new(config: &Config) -> Result<Self, Error> {
+        let uri = config.endpoint_uri(Endpoint::Collect);
+        let host = uri
+            .authority()
+            .and_then(|authority| Some((authority.clone(), HeaderValue::from_str(authority.as_str()).ok()?)));
         Ok(Self {
             tls: TlsConnector::from(config.rustls_client_config()?),
             idle: Arc::default(),
             max_idle: config.max_connections(),
             timeout: config.request_timeout(),
+            host,
         })
     }
 
@@ -134,7 +142,11 @@ impl HyperTransport {
         let authority = parts.uri.authority().cloned().ok_or_else(|| other("the request has no host"))?;
         // Origin form on the wire, the host in its header.
         parts.uri = parts.uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/")).into();
-        parts.headers.insert(HOST, authority.as_str().parse().map_err(other)?);
+        let host = match &self.host {
+            Some((known, value)) if *known == authority => value.clone(),
+            _ => authority.as_str().parse().map_err(other)?,
+        };
+        parts.headers.insert(HOST, host);
         let mut sender = self.connection(&authority).await?;
         let response = sender
             .send_request(http::Request::from_parts(parts, Full::new(Bytes::from(body))))

@@ -161,7 +161,10 @@ impl HttpTransport for ReqwestTransport {
 
     /// The only code that is reqwest's: one request out, one response back.
     async fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let request = match self.urls.iter().find(|(uri, _)| *uri == *request.uri()) {
+        // By path first: comparing whole URIs (scheme, authority without case) costs more.
+        let path = request.uri().path();
+        let known = self.urls.iter().find(|(uri, _)| uri.path() == path).filter(|(uri, _)| uri == request.uri());
+        let request = match known {
             Some((_, url)) => {
                 let (parts, body) = request.into_parts();
                 let mut built = reqwest::Request::new(parts.method, url.clone());

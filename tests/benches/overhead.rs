@@ -1,8 +1,12 @@
 //! Per-request overhead at the floor: the client CPU time per collect of each transport
 //! (bankid-blocking, bankid-reqwest, bankid-hyper) and of a raw hyper http1 + tokio-rustls loop
 //! (a prebuilt request, the answer's bytes read, no BankID code), against one bankid-sim, in
-//! interleaved rounds. A fifth line, `core-only`, is bankid-core alone building the collect
-//! request and reading the answer (no I/O): the raw loop plus it is the floor of a transport.
+//! interleaved rounds. `core-only` is bankid-core alone building the collect request and
+//! reading the answer (no I/O): the raw loop plus it is the floor of a transport. `raw-reqwest`
+//! and `raw-ureq` are the same prebuilt request through a plain reqwest client and a plain ureq
+//! agent, configured as the transports must be (the roots, the identity, no redirects; the
+//! timeout too, except for ureq: with one, ureq resolves every host on a thread of its own,
+//! which bankid-blocking avoids): the floor of the HTTP client each transport is built on.
 //!
 //! The simulator runs in this process on its own runtime threads; every client runs on this
 //! bench's thread (the async ones on a current-thread runtime, so their connection tasks do
@@ -89,11 +93,78 @@ impl Raw {
     }
 }
 
-const NAMES: [&str; 5] = ["raw-hyper-rustls", "bankid-blocking", "bankid-reqwest", "bankid-hyper", "core-only"];
+const NAMES: [&str; 7] =
+    ["raw-hyper-rustls", "bankid-blocking", "bankid-reqwest", "bankid-hyper", "core-only", "raw-reqwest", "raw-ureq"];
+
+/// The collect request, prebuilt, through a plain reqwest client and a plain ureq agent.
+struct Plain {
+    reqwest: reqwest::Client,
+    ureq: ureq::Agent,
+    url: String,
+    body: Bytes,
+}
+
+impl Plain {
+    fn new(config: &Config) -> Self {
+        let reqwest = reqwest::Client::builder()
+            .use_preconfigured_tls(rustls::ClientConfig::clone(&config.rustls_client_config().expect("TLS")))
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(true)
+            .no_proxy()
+            .timeout(config.request_timeout())
+            .build()
+            .expect("reqwest client");
+        let identity = config.identity().expect("identity");
+        let certificates =
+            identity.certificate_chain().iter().map(|cert| ureq::tls::Certificate::from_der(cert).to_owned());
+        let key = ureq::tls::PrivateKey::from_pem(identity.private_key_pem().expect("key").as_bytes()).expect("key");
+        let roots = config.roots().certificates().iter().map(|root| ureq::tls::Certificate::from_der(root).to_owned());
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .root_certs(ureq::tls::RootCerts::from(roots))
+            .client_cert(Some(ureq::tls::ClientCert::new_with_certs(&certificates.collect::<Vec<_>>(), key)))
+            .build();
+        let ureq = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .tls_config(tls)
+            .build()
+            .new_agent();
+        Self { reqwest, ureq, url: config.endpoint_url(bankid_core::Endpoint::Collect), body: Bytes::new() }
+    }
+
+    async fn reqwest(&self) -> Bytes {
+        let response = self
+            .reqwest
+            .post(&self.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
+            .body(self.body.clone())
+            .send()
+            .await
+            .expect("reqwest response");
+        assert_eq!(response.status(), http::StatusCode::OK);
+        response.bytes().await.expect("reqwest body")
+    }
+
+    fn ureq(&self) -> Vec<u8> {
+        let mut response = self
+            .ureq
+            .post(&self.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
+            .send(&self.body[..])
+            .expect("ureq response");
+        assert_eq!(response.status(), http::StatusCode::OK);
+        response.body_mut().read_to_vec().expect("ureq body")
+    }
+}
 
 struct Clients {
     runtime: Runtime,
     raw: Raw,
+    plain: Plain,
     blocking: bankid_blocking::Client,
     reqwest: bankid_reqwest::Client,
     hyper: bankid_hyper::Client,
@@ -125,6 +196,16 @@ impl Clients {
                     pending(self.hyper.collect(order_ref).await.expect("hyper collect"));
                 }
             }),
+            5 => self.runtime.block_on(async {
+                for _ in 0..n {
+                    assert!(!self.plain.reqwest().await.is_empty());
+                }
+            }),
+            6 => {
+                for _ in 0..n {
+                    assert!(!self.plain.ureq().is_empty());
+                }
+            }
             // What every transport adds to the raw loop at least: bankid-core building the
             // request and reading the simulator's answer (the raw loop's last one), no I/O.
             _ => {
@@ -176,6 +257,7 @@ fn main() {
         let _guard = runtime.enter();
         Clients {
             raw,
+            plain: Plain::new(&config),
             blocking,
             reqwest: bankid_reqwest::Client::new(config.clone()).expect("reqwest client"),
             hyper: bankid_hyper::Client::new(config.clone()).expect("hyper client"),
@@ -192,6 +274,7 @@ fn main() {
         // A fresh pending order each round: an order fails 30 s after it was made.
         order_ref = new_order(&clients.blocking);
         clients.raw.set_order(&order_ref);
+        clients.plain.body = clients.raw.body.clone();
         clients.run(0, &order_ref, 1);
         for turn in 0..NAMES.len() {
             let which = (turn + round) % NAMES.len();
@@ -229,9 +312,20 @@ fn main() {
     }
     let core = median(&mut cpu[4].clone());
     let floor = raw_cpu + core;
-    println!("floor (raw loop + core-only) {floor:.1} us; over it:");
-    for (i, name) in NAMES.iter().enumerate().skip(1).take(3) {
+    println!(
+        "floor (raw loop + core-only) {floor:.1} us; over it, and over the floor of its own HTTP client (raw-reqwest or raw-ureq + core-only):"
+    );
+    for (i, own) in [(1, 6), (2, 5), (3, 0)] {
         let med = median(&mut cpu[i].clone());
-        println!("{name:<17} {:+6.1} us above the floor ({:.2}x the floor)", med - floor, med / floor);
+        let own_floor = median(&mut cpu[own].clone()) + core;
+        println!(
+            "{:<17} {:+6.1} us above the floor ({:.2}x the floor); {:+6.1} us above {} + core ({:.2}x)",
+            NAMES[i],
+            med - floor,
+            med / floor,
+            med - own_floor,
+            NAMES[own],
+            med / own_floor,
+        );
     }
 }

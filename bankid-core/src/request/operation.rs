@@ -96,7 +96,7 @@ pub trait Operation: sealed::Sealed {
     /// # Errors
     /// [`Error::InvalidInput`] when the request breaks a rule; nothing should be sent then.
     fn to_http(&self, config: &crate::Config) -> Result<http::Request<Vec<u8>>, Error> {
-        crate::pipeline::build_request(config, Self::ENDPOINT, self.body()?)
+        Ok(crate::pipeline::build_request(config, Self::ENDPOINT, self.body()?))
     }
 
     /// Reads the response to this request, whatever its status.
