@@ -425,6 +425,36 @@ fn qr_codes_keep_coming_while_a_slow_collect_is_in_flight() {
 }
 
 #[test]
+fn an_order_waiting_for_a_connection_builds_no_request_and_keeps_its_qr_codes() {
+    // All the driver's connections are busy until 3.5 s after the start.
+    let config = Config::test();
+    let t0 = Instant::now();
+    let free_at = t0 + ms(3_500);
+    let mut order = Order::new(&start(), StartMode::Qr, t0);
+    let (mut now, mut shown) = (t0, vec![]);
+    loop {
+        match order.poll_output_while_busy(now) {
+            Output::Event(Event::QrChanged(content)) => shown.push((now - t0, content)),
+            Output::Wait(until) => {
+                assert!(until >= now, "a wake-up in the past");
+                assert!(order.wants_to_send(), "the first collect is due from the start");
+                if until >= free_at {
+                    break;
+                }
+                now = until;
+            }
+            other => panic!("{other:?} while waiting for a connection"),
+        }
+    }
+    let expected: Vec<_> = (0..4).map(|s| (secs(s), bankid_core::qr::content("qrtoken", "S3CR3T", s))).collect();
+    assert_eq!(shown, expected);
+    // With a connection, the collect goes out at once, and nothing else is due.
+    let Output::Send { endpoint: Endpoint::Collect, .. } = order.poll_output(free_at, &config) else { panic!() };
+    assert!(!order.wants_to_send());
+    assert!(matches!(order.poll_output(free_at, &config), Output::Wait(_)));
+}
+
+#[test]
 fn a_slow_collect_answer_still_keeps_one_second_between_collects() {
     let mut run = Run::new(|t0| Order::new(&start(), StartMode::AutoStart, t0)).with_latency(ms(2_500));
     run.drive(secs(20), |_, _| Answer::Http(pending("userSign")));
