@@ -103,7 +103,9 @@ use bankid_core::{
 };
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{Connector as _, NextTimeout, RustlsConnector};
+
+mod tcp;
 
 /// A blocking BankID client with its own connection pool. Clones share the pool.
 #[derive(Clone)]
@@ -142,7 +144,11 @@ impl Client {
             .max_idle_connections_per_host(config.max_connections())
             .tls_config(tls)
             .build();
-        let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::new(), IpLiteralResolver::default());
+        // ureq's own chain without its proxy connectors, and with a TCP transport that does less
+        // per request (see `tcp`): one write per request, one liveness check, socket timeouts set
+        // only when they must change.
+        let connector = ().chain(tcp::TcpConnector).chain(RustlsConnector::default());
+        let agent = ureq::Agent::with_parts(agent_config, connector, IpLiteralResolver::default());
         Ok(Self { agent, config: Arc::new(config) })
     }
 
