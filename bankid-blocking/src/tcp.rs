@@ -23,11 +23,11 @@
 //! the thread's scheduling delay (ureq checks the deadline before each step, and every blocking
 //! call here ends by the deadline plus the slack).
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-use std::fmt;
 
 use ureq::Timeout;
 use ureq::unversioned::transport::{
@@ -54,13 +54,18 @@ pub(crate) struct TcpConnector;
 impl Connector<()> for TcpConnector {
     type Out = TcpTransport;
 
-    fn connect(&self, details: &ConnectionDetails<'_>, _chained: Option<()>) -> Result<Option<TcpTransport>, ureq::Error> {
+    fn connect(
+        &self,
+        details: &ConnectionDetails<'_>,
+        _chained: Option<()>,
+    ) -> Result<Option<TcpTransport>, ureq::Error> {
         let deadline = Deadline::new(details.timeout);
         let stream = connect(&details.addrs, deadline, details.timeout.reason)?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }
-        let transport = TcpTransport::new(stream, details.config.input_buffer_size(), details.config.output_buffer_size());
+        let transport =
+            TcpTransport::new(stream, details.config.input_buffer_size(), details.config.output_buffer_size());
         (details.register_shutdown)(Arc::downgrade(&transport.stream) as Weak<dyn ShutdownHandle>)?;
         Ok(Some(transport))
     }
@@ -107,25 +112,26 @@ fn connect(addrs: &[SocketAddr], deadline: Deadline, reason: Timeout) -> Result<
     Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionRefused).into()))
 }
 
-/// When a blocking call must have ended: `None` for never.
+/// When a blocking call must have ended: ureq's time left (`after`, `None` for no deadline),
+/// counted from `start`.
 #[derive(Debug, Clone, Copy)]
-struct Deadline(Option<Instant>);
+struct Deadline {
+    start: Instant,
+    after: Option<Duration>,
+}
 
 impl Deadline {
     /// The deadline of ureq's timeout, counted from now.
     fn new(timeout: NextTimeout) -> Self {
-        if timeout.after.is_not_happening() {
-            return Self(None);
-        }
-        // A duration too long to add is as good as none.
-        Self(Instant::now().checked_add(*timeout.after))
+        let after = (!timeout.after.is_not_happening()).then_some(*timeout.after);
+        Self { start: Instant::now(), after }
     }
 
     /// The time left (`None`: no deadline); `Err` once it has passed.
     fn left(self) -> Result<Option<Duration>, ()> {
-        match self.0 {
+        match self.after {
             None => Ok(None),
-            Some(at) => match at.checked_duration_since(Instant::now()) {
+            Some(after) => match after.checked_sub(self.start.elapsed()) {
                 Some(left) if !left.is_zero() => Ok(Some(left)),
                 _ => Err(()),
             },
@@ -242,11 +248,11 @@ impl TcpTransport {
         }
     }
 
-    /// Writes what is kept, by `deadline`.
-    fn flush(&mut self, deadline: Deadline, reason: Timeout) -> Result<(), ureq::Error> {
+    /// Writes what is kept, by `deadline`; `left` is the time left now (known without reading
+    /// the clock at the first call).
+    fn flush(&mut self, mut left: Option<Duration>, deadline: Deadline, reason: Timeout) -> Result<(), ureq::Error> {
         let mut written = 0;
         while written < self.buffers.pending {
-            let left = deadline.left().map_err(|()| ureq::Error::Timeout(reason))?;
             if let Some(timeout) = self.write_timeout.change_for(left) {
                 self.stream.0.set_write_timeout(timeout)?;
                 self.write_timeout = SocketTimeout(timeout);
@@ -257,6 +263,9 @@ impl TcpTransport {
                 // Interrupted, or the socket's timeout ended the call before the deadline: again.
                 Err(error) if is_retry(&error, deadline) => {}
                 Err(error) => return Err(io_error(error, reason)),
+            }
+            if written < self.buffers.pending {
+                left = deadline.left().map_err(|()| ureq::Error::Timeout(reason))?;
             }
         }
         self.buffers.pending = 0;
@@ -269,7 +278,7 @@ impl TcpTransport {
 fn is_retry(error: &io::Error, deadline: Deadline) -> bool {
     match error.kind() {
         io::ErrorKind::Interrupted => true,
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => deadline.0.is_some(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => deadline.after.is_some(),
         _ => false,
     }
 }
@@ -295,7 +304,8 @@ impl Transport for TcpTransport {
         }
         self.buffers.pending += amount.min(self.buffers.out.len() - self.buffers.pending);
         if self.buffers.pending == self.buffers.out.len() {
-            self.flush(Deadline::new(timeout), timeout.reason)?;
+            let deadline = Deadline::new(timeout);
+            self.flush(deadline.after, deadline, timeout.reason)?;
         }
         Ok(())
     }
@@ -307,11 +317,13 @@ impl Transport for TcpTransport {
             return Err(ureq::Error::Timeout(timeout.reason));
         }
         let deadline = Deadline::new(timeout);
+        // The first call gets all of ureq's time left; the clock is read again only after a call.
+        let mut left = deadline.after;
         if self.buffers.pending > 0 {
-            self.flush(deadline, timeout.reason)?;
+            self.flush(left, deadline, timeout.reason)?;
+            left = deadline.left().map_err(|()| ureq::Error::Timeout(timeout.reason))?;
         }
         loop {
-            let left = deadline.left().map_err(|()| ureq::Error::Timeout(timeout.reason))?;
             if let Some(change) = self.read_timeout.change_for(left) {
                 self.stream.0.set_read_timeout(change)?;
                 self.read_timeout = SocketTimeout(change);
@@ -321,7 +333,9 @@ impl Transport for TcpTransport {
                     self.buffers.input.input_appended(amount);
                     return Ok(amount > 0);
                 }
-                Err(error) if is_retry(&error, deadline) => {}
+                Err(error) if is_retry(&error, deadline) => {
+                    left = deadline.left().map_err(|()| ureq::Error::Timeout(timeout.reason))?;
+                }
                 Err(error) => return Err(io_error(error, timeout.reason)),
             }
         }
