@@ -91,6 +91,7 @@
 #![deny(missing_docs)]
 
 use std::fmt;
+use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -105,6 +106,7 @@ use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsPr
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Connector as _, NextTimeout, RustlsConnector};
 
+mod coalesce;
 mod tcp;
 
 /// A blocking BankID client with its own connection pool. Clones share the pool.
@@ -147,8 +149,10 @@ impl Client {
         // ureq's own chain without its proxy connectors, and with a TCP transport that does less
         // per request (see `tcp`): one write per request, one liveness check, socket timeouts set
         // only when they must change.
-        let connector = ().chain(tcp::TcpConnector).chain(RustlsConnector::default());
-        let agent = ureq::Agent::with_parts(agent_config, connector, IpLiteralResolver::default());
+        let connector =
+            ().chain(tcp::TcpConnector).chain(RustlsConnector::default()).chain(coalesce::CoalesceConnector);
+        let resolver = IpLiteralResolver::new(config.base_url());
+        let agent = ureq::Agent::with_parts(agent_config, connector, resolver);
         Ok(Self { agent, config: Arc::new(config) })
     }
 
@@ -227,14 +231,50 @@ impl Client {
     /// The only code that is ureq's: one request out, one response back.
     fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
         let (parts, mut body) = self.agent.run(request).map_err(transport_error)?.into_parts();
-        let body = body.with_config().limit(MAX_RESPONSE_BODY as u64).read_to_vec().map_err(transport_error)?;
-        Ok(http::Response::from_parts(parts, body))
+        // Room for the announced length (up to a bound: the server's word is not trusted with
+        // memory), so that the body is read in one go; the limit applies whatever it announced.
+        let announced = body.content_length().unwrap_or(0).min(PREALLOCATE_AT_MOST as u64);
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        body.with_config()
+            .limit(MAX_RESPONSE_BODY as u64)
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(|error| transport_error(error.into()))?;
+        Ok(http::Response::from_parts(parts, bytes))
     }
 }
+
+/// The most room made for a response body before reading it (a completed collect with its
+/// signature and OCSP response is a few KiB).
+const PREALLOCATE_AT_MOST: usize = 64 * 1024;
+
 /// ureq resolves the host before every request, even one that reuses a connection, and with a
-/// timeout set it does so on a new thread. An IP address needs no resolving; take it as it is.
+/// timeout set it does so on a new thread. An IP address needs no resolving; take it as it is
+/// (and the configured host's address, parsed once, is compared as a string).
 #[derive(Debug, Default)]
-struct IpLiteralResolver(DefaultResolver);
+struct IpLiteralResolver {
+    /// The configured authority (`host:port`) when its host is an IP address, and its address.
+    configured: Option<(String, SocketAddr)>,
+    names: DefaultResolver,
+}
+
+impl IpLiteralResolver {
+    /// A resolver that knows the address of `base_url`'s host if it is an IP address.
+    fn new(base_url: &str) -> Self {
+        let configured = base_url.parse::<http::Uri>().ok().and_then(|uri| {
+            let address = ip_literal(&uri)?;
+            Some((uri.authority()?.as_str().to_owned(), address))
+        });
+        Self { configured, names: DefaultResolver::default() }
+    }
+}
+
+/// The address of `uri`'s host when it is an IP address (port 443 unless given).
+fn ip_literal(uri: &http::Uri) -> Option<SocketAddr> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let ip = host.parse::<IpAddr>().ok()?;
+    Some(SocketAddr::new(ip, uri.port_u16().unwrap_or(443)))
+}
 
 impl Resolver for IpLiteralResolver {
     fn resolve(
@@ -243,15 +283,19 @@ impl Resolver for IpLiteralResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-        match host.parse::<IpAddr>() {
-            Ok(ip) => {
+        let configured = self
+            .configured
+            .as_ref()
+            .filter(|(authority, _)| uri.authority().is_some_and(|a| a.as_str() == authority))
+            .map(|(_, address)| *address);
+        match configured.or_else(|| ip_literal(uri)) {
+            Some(address) => {
                 let mut addresses = self.empty();
-                addresses.push(SocketAddr::new(ip, uri.port_u16().unwrap_or(443)));
+                addresses.push(address);
                 Ok(addresses)
             }
             // A name that does not resolve is a connect failure, as in the other transports.
-            Err(_) => self.0.resolve(uri, config, timeout).map_err(|error| match error {
+            None => self.names.resolve(uri, config, timeout).map_err(|error| match error {
                 ureq::Error::Io(_) => ureq::Error::HostNotFound,
                 other => other,
             }),

@@ -168,9 +168,10 @@ impl ShutdownHandle for Socket {
     }
 }
 
-/// Output kept until the layer above waits for input.
+/// ureq's input buffers, and output kept until the transport is asked for input: ureq (or the
+/// layer above) writes at [`Buffers::output`], which starts after what is kept.
 #[derive(Debug)]
-struct TcpBuffers {
+pub(crate) struct KeptBuffers {
     /// Input (ureq's buffers; their output side is one unused byte).
     input: LazyBuffers,
     /// Output kept so far: `out[..pending]`; allocated at first use.
@@ -179,16 +180,51 @@ struct TcpBuffers {
     out_size: usize,
 }
 
-impl TcpBuffers {
+impl KeptBuffers {
+    pub(crate) fn new(input_size: usize, output_size: usize) -> Self {
+        Self {
+            input: LazyBuffers::new(input_size.max(1), 1),
+            out: Vec::new(),
+            pending: 0,
+            out_size: output_size.max(1),
+        }
+    }
+
     fn out_free(&mut self) -> &mut [u8] {
         if self.out.len() < self.out_size {
             self.out.resize(self.out_size, 0);
         }
         &mut self.out[self.pending..]
     }
+
+    /// Keeps `amount` more bytes written at [`Buffers::output`]; true when the buffer is full.
+    pub(crate) fn keep(&mut self, amount: usize) -> bool {
+        self.pending += amount.min(self.out.len() - self.pending);
+        self.pending == self.out.len()
+    }
+
+    /// What is kept.
+    pub(crate) fn kept(&self) -> &[u8] {
+        &self.out[..self.pending]
+    }
+
+    /// Forgets what is kept (it was written).
+    pub(crate) fn clear_kept(&mut self) {
+        self.pending = 0;
+    }
+
+    /// Whether nothing is kept or waiting to be read: the connection may go back to the pool.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.pending == 0 && self.input.input().is_empty()
+    }
+
+    /// ureq's input buffers.
+    pub(crate) fn input_mut(&mut self) -> &mut LazyBuffers {
+        &mut self.input
+    }
 }
 
-impl Buffers for TcpBuffers {
+impl Buffers for KeptBuffers {
     fn output(&mut self) -> &mut [u8] {
         self.out_free()
     }
@@ -225,7 +261,7 @@ impl Buffers for TcpBuffers {
 /// A TCP connection (see the module docs).
 pub(crate) struct TcpTransport {
     stream: Arc<Socket>,
-    buffers: TcpBuffers,
+    buffers: KeptBuffers,
     read_timeout: SocketTimeout,
     write_timeout: SocketTimeout,
     /// When a liveness check last found the connection usable, if no I/O happened since.
@@ -236,12 +272,7 @@ impl TcpTransport {
     fn new(stream: TcpStream, input_size: usize, output_size: usize) -> Self {
         Self {
             stream: Arc::new(Socket(stream)),
-            buffers: TcpBuffers {
-                input: LazyBuffers::new(input_size.max(1), 1),
-                out: Vec::new(),
-                pending: 0,
-                out_size: output_size.max(1),
-            },
+            buffers: KeptBuffers::new(input_size, output_size),
             read_timeout: SocketTimeout::default(),
             write_timeout: SocketTimeout::default(),
             checked_open: None,
