@@ -114,6 +114,8 @@ mod tcp;
 pub struct Client {
     agent: ureq::Agent,
     config: Arc<Config>,
+    /// The `Host` header of every request, made once (ureq would format it for each).
+    host: Option<http::HeaderValue>,
 }
 
 impl fmt::Debug for Client {
@@ -153,7 +155,8 @@ impl Client {
             ().chain(tcp::TcpConnector).chain(RustlsConnector::default()).chain(coalesce::CoalesceConnector);
         let resolver = IpLiteralResolver::new(config.base_url());
         let agent = ureq::Agent::with_parts(agent_config, connector, resolver);
-        Ok(Self { agent, config: Arc::new(config) })
+        let host = host_header(config.base_url());
+        Ok(Self { agent, config: Arc::new(config), host })
     }
 
     /// The configuration.
@@ -229,7 +232,14 @@ impl Client {
     }
 
     /// The only code that is ureq's: one request out, one response back.
-    fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+    fn execute(&self, mut request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        if let Some(host) = &self.host {
+            if request.uri().authority().map(http::uri::Authority::as_str)
+                == self.config.base_url().strip_prefix("https://")
+            {
+                request.headers_mut().entry(http::header::HOST).or_insert_with(|| host.clone());
+            }
+        }
         let (parts, mut body) = self.agent.run(request).map_err(transport_error)?.into_parts();
         // Room for the announced length (up to a bound: the server's word is not trusted with
         // memory), so that the body is read in one go; the limit applies whatever it announced.
@@ -242,6 +252,18 @@ impl Client {
             .map_err(|error| transport_error(error.into()))?;
         Ok(http::Response::from_parts(parts, bytes))
     }
+}
+
+/// The `Host` header of requests to `base_url` as ureq writes it: the host, and the port
+/// unless it is 443.
+fn host_header(base_url: &str) -> Option<http::HeaderValue> {
+    let uri = base_url.parse::<http::Uri>().ok()?;
+    let host = uri.host()?;
+    let value = match uri.port_u16() {
+        Some(port) if port != 443 => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    http::HeaderValue::from_str(&value).ok()
 }
 
 /// The most room made for a response body before reading it (a completed collect with its
@@ -324,4 +346,34 @@ fn transport_error(error: ureq::Error) -> TransportError {
         _ => Other,
     };
     TransportError::new(kind, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_header_is_the_one_ureq_would_write() {
+        let host = |url: &str| host_header(url).map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(host("https://appapi2.bankid.com").as_deref(), Some("appapi2.bankid.com"));
+        assert_eq!(host("https://appapi2.bankid.com:443").as_deref(), Some("appapi2.bankid.com"));
+        assert_eq!(host("https://127.0.0.1:8443").as_deref(), Some("127.0.0.1:8443"));
+        assert_eq!(host("https://[::1]:8443").as_deref(), Some("[::1]:8443"));
+        assert_eq!(host("not a url"), None);
+    }
+
+    #[test]
+    fn ip_addresses_are_taken_as_they_are() {
+        let resolver = IpLiteralResolver::new("https://127.0.0.1:8443");
+        let config = ureq::config::Config::default();
+        let resolve = |url: &str| {
+            let uri = url.parse::<http::Uri>().unwrap();
+            resolver.resolve(&uri, &config, NextTimeout::default()).map(|addresses| addresses.to_vec())
+        };
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(resolve("https://127.0.0.1:8443/rp/v6.0/auth").unwrap(), [addr("127.0.0.1:8443")]);
+        assert_eq!(resolve("https://10.0.0.1/rp/v6.0/auth").unwrap(), [addr("10.0.0.1:443")]);
+        assert_eq!(resolve("https://[::1]:9000/").unwrap(), [addr("[::1]:9000")]);
+        assert!(matches!(resolve("https://no-such-host.invalid/"), Err(ureq::Error::HostNotFound)));
+    }
 }
