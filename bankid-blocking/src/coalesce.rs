@@ -1,8 +1,9 @@
 //! The last connector of the chain, over ureq's rustls transport: what ureq transmits (the
-//! request head, then the body) is kept until ureq waits for the answer, and then handed to
-//! TLS at once, so that a request is one TLS record instead of two (and, with the TCP
-//! transport's own keeping, one `send`). An HTTP/1.1 client that does not ask for
-//! `100-continue` reads only once the whole request is out; a full buffer is handed on at once.
+//! request head, then the body) is kept until ureq waits for input, and then handed to TLS at
+//! once, so that a request is one TLS record instead of two (and, with the TCP transport's own
+//! keeping, one `send`). ureq waits for input only once the whole request is out (or, when a
+//! request asks for `100-continue`, the head, which is then handed on); a full buffer is
+//! handed on at once.
 
 use std::fmt;
 

@@ -1,11 +1,12 @@
 //! The TCP transport under ureq's rustls connector, in place of ureq's `TcpConnector`: the same
 //! connection setup, with less work per request on a pooled connection.
 //!
-//! - **One write per request.** What the layers above transmit (TLS records of the request
-//!   head and body) is kept until the transport is asked for input, and then written with one
-//!   `send`. An HTTP/1.1 client that does not ask for `100-continue` (ureq never does on its
-//!   own, and the core sends no such header) reads only once the whole request is out, so
-//!   nothing waits on what is kept; a full buffer is written at once.
+//! - **One write per request.** What the layer above transmits (the request's TLS record, and
+//!   on a new connection the end of the TLS handshake before it) is kept until the transport is
+//!   asked for input, and then written with one `send`. Whoever waits for input has sent all
+//!   it means to send before it (an HTTP/1.1 client reads the answer after the request, or the
+//!   `100 Continue` after the head; a TLS handshake reads after each flight), so nothing waits
+//!   on what is kept; a full buffer is written at once.
 //! - **One liveness check, no mode switches.** Whether a pooled connection is still usable is
 //!   one `recv(MSG_PEEK | MSG_DONTWAIT)` (data waiting or end of stream: not usable) instead of
 //!   switching the socket to non-blocking mode and back. ureq checks a connection when it
