@@ -11,6 +11,9 @@ use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTi
 
 use crate::tcp::KeptBuffers;
 
+/// The most plaintext a TLS record carries.
+const RECORD: usize = 16 * 1024;
+
 /// Wraps the transport the chain made so far in a [`Coalesce`].
 #[derive(Debug, Default)]
 pub(crate) struct CoalesceConnector;
@@ -23,7 +26,9 @@ impl<In: Transport> Connector<In> for CoalesceConnector {
         details: &ConnectionDetails<'_>,
         chained: Option<In>,
     ) -> Result<Option<Coalesce<In>>, ureq::Error> {
-        let (input, output) = (details.config.input_buffer_size(), details.config.output_buffer_size());
+        // ureq needs a whole response head in the input; the output is handed to TLS, whose
+        // records carry at most 16 KiB each.
+        let (input, output) = (details.config.input_buffer_size(), details.config.output_buffer_size().min(RECORD));
         Ok(chained.map(|inner| Coalesce { inner, buffers: KeptBuffers::new(input, output) }))
     }
 }

@@ -44,6 +44,11 @@ pub(crate) const TIMEOUT_SLACK: Duration = Duration::from_millis(20);
 /// it is taken out, often microseconds apart.
 pub(crate) const CHECK_FRESH: Duration = Duration::from_millis(1);
 
+/// The most a TCP transport buffers each way: a few TLS records (at most 16 KiB and a few bytes
+/// each). ureq's own buffer sizes (128 KiB each way by default) are for the layer that holds
+/// whole response heads; memory per connection stays below what ureq's own chain took.
+const SOCKET_BUFFER: usize = 32 * 1024;
+
 /// Each address of a host but the last gets at least this much of the connect budget.
 const MIN_PER_ADDRESS: Duration = Duration::from_millis(10);
 
@@ -65,8 +70,12 @@ impl Connector<()> for TcpConnector {
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }
-        let transport =
-            TcpTransport::new(stream, details.config.input_buffer_size(), details.config.output_buffer_size());
+        let config = details.config;
+        let transport = TcpTransport::new(
+            stream,
+            config.input_buffer_size().min(SOCKET_BUFFER),
+            config.output_buffer_size().min(SOCKET_BUFFER),
+        );
         (details.register_shutdown)(Arc::downgrade(&transport.stream) as Weak<dyn ShutdownHandle>)?;
         Ok(Some(transport))
     }
