@@ -155,9 +155,10 @@ impl Client {
             .max_idle_connections_per_host(config.max_connections())
             .tls_config(tls)
             .build();
-        // ureq's own chain without its proxy connectors, and with a TCP transport that does less
-        // per request (see `tcp`): one write per request, one liveness check, socket timeouts set
-        // only when they must change.
+        // ureq's rustls connector between a TCP transport that does less per request than ureq's
+        // (see `tcp`: one send per request, one liveness check, socket timeouts set only when
+        // they must change) and a layer that hands a request to TLS at once (see `coalesce`: one
+        // TLS record); no proxy connectors.
         let connector =
             ().chain(tcp::TcpConnector).chain(RustlsConnector::default()).chain(coalesce::CoalesceConnector);
         let resolver = IpLiteralResolver::new(config.base_url());
