@@ -42,9 +42,16 @@
 //!   with *ring* as the explicit crypto provider, and always presents the configured identity.
 //! - Never follows redirects and hands every response to the core whatever its status (ureq's
 //!   `http_status_as_error` is off), reading at most [`bankid_core::MAX_RESPONSE_BODY`] bytes.
-//! - Applies [`Config::request_timeout`] to each request as a whole (connect, send, receive),
-//!   keeps connections alive (one TLS handshake for a whole order), ignores proxy environment
-//!   variables (like the other two transports).
+//! - Applies [`Config::request_timeout`] to each request as a whole (connect, send, receive):
+//!   a request that hits it ends at most 20 ms after it (plus the thread's scheduling), however
+//!   the server stalls or trickles. Keeps connections alive (one TLS handshake for a whole
+//!   order), ignores proxy environment variables and has no proxy support (like the other two
+//!   transports).
+//! - Does little per request on a pooled connection: ureq's own rustls connector over a TCP
+//!   transport of this crate's that sends a request as one TLS record in one `send`, checks a
+//!   pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`, and sets the socket's timeouts
+//!   only when they must change (three system calls a request: the send, the read of the
+//!   answer, the check).
 //! - Reports failures as [`bankid_core::TransportError`] with a kind (timeout, connect, TLS,
 //!   I/O, body too large); no ureq type appears in this crate's API.
 //!
@@ -91,6 +98,7 @@
 #![deny(missing_docs)]
 
 use std::fmt;
+use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -103,13 +111,18 @@ use bankid_core::{
 };
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{Connector as _, NextTimeout, RustlsConnector};
+
+mod coalesce;
+mod tcp;
 
 /// A blocking BankID client with its own connection pool. Clones share the pool.
 #[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     config: Arc<Config>,
+    /// The `Host` header of every request, made once (ureq would format it for each).
+    host: Option<http::HeaderValue>,
 }
 
 impl fmt::Debug for Client {
@@ -142,8 +155,16 @@ impl Client {
             .max_idle_connections_per_host(config.max_connections())
             .tls_config(tls)
             .build();
-        let agent = ureq::Agent::with_parts(agent_config, DefaultConnector::new(), IpLiteralResolver::default());
-        Ok(Self { agent, config: Arc::new(config) })
+        // ureq's rustls connector between a TCP transport that does less per request than ureq's
+        // (see `tcp`: one send per request, one liveness check, socket timeouts set only when
+        // they must change) and a layer that hands a request to TLS at once (see `coalesce`: one
+        // TLS record); no proxy connectors.
+        let connector =
+            ().chain(tcp::TcpConnector).chain(RustlsConnector::default()).chain(coalesce::CoalesceConnector);
+        let resolver = IpLiteralResolver::new(config.base_url());
+        let agent = ureq::Agent::with_parts(agent_config, connector, resolver);
+        let host = host_header(config.base_url());
+        Ok(Self { agent, config: Arc::new(config), host })
     }
 
     /// The configuration.
@@ -219,16 +240,71 @@ impl Client {
     }
 
     /// The only code that is ureq's: one request out, one response back.
-    fn execute(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+    fn execute(&self, mut request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        // Only for requests to the configured host (the core makes no others).
+        if let Some(host) = &self.host
+            && request.uri().authority().map(http::uri::Authority::as_str)
+                == self.config.base_url().strip_prefix("https://")
+        {
+            request.headers_mut().entry(http::header::HOST).or_insert_with(|| host.clone());
+        }
         let (parts, mut body) = self.agent.run(request).map_err(transport_error)?.into_parts();
-        let body = body.with_config().limit(MAX_RESPONSE_BODY as u64).read_to_vec().map_err(transport_error)?;
-        Ok(http::Response::from_parts(parts, body))
+        // Room for the announced length (up to a bound: the server's word is not trusted with
+        // memory), so that the body is read in one go; the limit applies whatever it announced.
+        let announced = body.content_length().unwrap_or(0).min(PREALLOCATE_AT_MOST as u64);
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        body.with_config()
+            .limit(MAX_RESPONSE_BODY as u64)
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(|error| transport_error(error.into()))?;
+        Ok(http::Response::from_parts(parts, bytes))
     }
 }
+
+/// The `Host` header of requests to `base_url` as ureq writes it: the host, and the port
+/// unless it is 443.
+fn host_header(base_url: &str) -> Option<http::HeaderValue> {
+    let uri = base_url.parse::<http::Uri>().ok()?;
+    let host = uri.host()?;
+    let value = match uri.port_u16() {
+        Some(port) if port != 443 => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    http::HeaderValue::from_str(&value).ok()
+}
+
+/// The most room made for a response body before reading it (a completed collect with its
+/// signature and OCSP response is a few KiB).
+const PREALLOCATE_AT_MOST: usize = 64 * 1024;
+
 /// ureq resolves the host before every request, even one that reuses a connection, and with a
-/// timeout set it does so on a new thread. An IP address needs no resolving; take it as it is.
+/// timeout set it does so on a new thread. An IP address needs no resolving; take it as it is
+/// (and the configured host's address, parsed once, is compared as a string).
 #[derive(Debug, Default)]
-struct IpLiteralResolver(DefaultResolver);
+struct IpLiteralResolver {
+    /// The configured authority (`host:port`) when its host is an IP address, and its address.
+    configured: Option<(String, SocketAddr)>,
+    names: DefaultResolver,
+}
+
+impl IpLiteralResolver {
+    /// A resolver that knows the address of `base_url`'s host if it is an IP address.
+    fn new(base_url: &str) -> Self {
+        let configured = base_url.parse::<http::Uri>().ok().and_then(|uri| {
+            let address = ip_literal(&uri)?;
+            Some((uri.authority()?.as_str().to_owned(), address))
+        });
+        Self { configured, names: DefaultResolver::default() }
+    }
+}
+
+/// The address of `uri`'s host when it is an IP address (port 443 unless given).
+fn ip_literal(uri: &http::Uri) -> Option<SocketAddr> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let ip = host.parse::<IpAddr>().ok()?;
+    Some(SocketAddr::new(ip, uri.port_u16().unwrap_or(443)))
+}
 
 impl Resolver for IpLiteralResolver {
     fn resolve(
@@ -237,15 +313,19 @@ impl Resolver for IpLiteralResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-        match host.parse::<IpAddr>() {
-            Ok(ip) => {
+        let configured = self
+            .configured
+            .as_ref()
+            .filter(|(authority, _)| uri.authority().is_some_and(|a| a.as_str() == authority))
+            .map(|(_, address)| *address);
+        match configured.or_else(|| ip_literal(uri)) {
+            Some(address) => {
                 let mut addresses = self.empty();
-                addresses.push(SocketAddr::new(ip, uri.port_u16().unwrap_or(443)));
+                addresses.push(address);
                 Ok(addresses)
             }
             // A name that does not resolve is a connect failure, as in the other transports.
-            Err(_) => self.0.resolve(uri, config, timeout).map_err(|error| match error {
+            None => self.names.resolve(uri, config, timeout).map_err(|error| match error {
                 ureq::Error::Io(_) => ureq::Error::HostNotFound,
                 other => other,
             }),
@@ -274,4 +354,34 @@ fn transport_error(error: ureq::Error) -> TransportError {
         _ => Other,
     };
     TransportError::new(kind, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_header_is_the_one_ureq_would_write() {
+        let host = |url: &str| host_header(url).map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(host("https://appapi2.bankid.com").as_deref(), Some("appapi2.bankid.com"));
+        assert_eq!(host("https://appapi2.bankid.com:443").as_deref(), Some("appapi2.bankid.com"));
+        assert_eq!(host("https://127.0.0.1:8443").as_deref(), Some("127.0.0.1:8443"));
+        assert_eq!(host("https://[::1]:8443").as_deref(), Some("[::1]:8443"));
+        assert_eq!(host("not a url"), None);
+    }
+
+    #[test]
+    fn ip_addresses_are_taken_as_they_are() {
+        let resolver = IpLiteralResolver::new("https://127.0.0.1:8443");
+        let config = ureq::config::Config::default();
+        let resolve = |url: &str| {
+            let uri = url.parse::<http::Uri>().unwrap();
+            resolver.resolve(&uri, &config, NextTimeout::default()).map(|addresses| addresses.to_vec())
+        };
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(resolve("https://127.0.0.1:8443/rp/v6.0/auth").unwrap(), [addr("127.0.0.1:8443")]);
+        assert_eq!(resolve("https://10.0.0.1/rp/v6.0/auth").unwrap(), [addr("10.0.0.1:443")]);
+        assert_eq!(resolve("https://[::1]:9000/").unwrap(), [addr("[::1]:9000")]);
+        assert!(matches!(resolve("https://no-such-host.invalid/"), Err(ureq::Error::HostNotFound)));
+    }
 }
