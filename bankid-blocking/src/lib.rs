@@ -54,6 +54,9 @@
 //!   answer, the check).
 //! - Reports failures as [`bankid_core::TransportError`] with a kind (timeout, connect, TLS,
 //!   I/O, body too large); no ureq type appears in this crate's API.
+//! - Opens at most [`Config::max_connections`] connections: at most that many requests are in
+//!   flight, and a request beyond them waits (its thread blocks) until one has ended and its
+//!   connection is back in the pool.
 //!
 //! # QR codes while a request is in flight
 //! [`Client::wait`] sends each request from a second thread of its own (one per `wait`, for the
@@ -61,8 +64,8 @@
 //! QR code changes every second even when a collect takes seconds to answer.
 //!
 //! # Many orders at once
-//! Share one `Client` (clones share its connection pool, which keeps at most
-//! [`Config::max_connections`] idle connections) and run orders on a fixed pool of threads,
+//! Share one `Client` (clones share its connection pool and its limit of
+//! [`Config::max_connections`] connections) and run orders on a fixed pool of threads,
 //! each taking the next order from a queue and driving it with [`Client::wait`]. A `wait` uses
 //! its own thread plus a sender thread while it runs, so the pool's size bounds both the
 //! threads and the orders in progress; `cargo bench -p bankid-conformance --bench concurrent`
@@ -101,8 +104,8 @@ use std::fmt;
 use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use bankid_core::{
@@ -123,6 +126,37 @@ pub struct Client {
     config: Arc<Config>,
     /// The `Host` header of every request, made once (ureq would format it for each).
     host: Option<http::HeaderValue>,
+    turns: Arc<Turns>,
+}
+
+/// Turns on the [`Config::max_connections`] connections: a request takes one before it goes
+/// out and gives it back once its answer is read (and its connection back in ureq's pool).
+#[derive(Debug)]
+struct Turns {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Turns {
+    /// Blocks until a turn is free, and takes it.
+    fn take(&self) -> Turn<'_> {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        Turn(self)
+    }
+}
+
+/// A request's turn, given back when dropped.
+struct Turn<'a>(&'a Turns);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 impl fmt::Debug for Client {
@@ -164,7 +198,8 @@ impl Client {
         let resolver = IpLiteralResolver::new(config.base_url());
         let agent = ureq::Agent::with_parts(agent_config, connector, resolver);
         let host = host_header(config.base_url());
-        Ok(Self { agent, config: Arc::new(config), host })
+        let turns = Arc::new(Turns { free: Mutex::new(config.max_connections()), freed: Condvar::new() });
+        Ok(Self { agent, config: Arc::new(config), host, turns })
     }
 
     /// The configuration.
@@ -241,6 +276,8 @@ impl Client {
 
     /// The only code that is ureq's: one request out, one response back.
     fn execute(&self, mut request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        // Held until the answer has been read: its connection is back in the pool by then.
+        let _turn = self.turns.take();
         // Only for requests to the configured host (the core makes no others).
         if let Some(host) = &self.host
             && request.uri().authority().map(http::uri::Authority::as_str)

@@ -1,10 +1,7 @@
-//! The async clients' connection limit ([`Config::max_connections`]), over real mTLS against
-//! bankid-sim, for bankid-hyper and bankid-reqwest alike: requests beyond the limit wait for a
-//! connection instead of opening one, orders waiting for one keep showing their QR codes, and a
-//! connection the server closes is replaced.
-//!
-//! (bankid-blocking has no limit of its own on requests in flight: its callers' threads are
-//! the limit, see its crate docs.)
+//! The clients' connection limit (`Config::max_connections`), over real mTLS against
+//! bankid-sim: requests beyond the limit wait for a connection instead of opening one (all
+//! three clients), and for the async clients, orders waiting for one keep showing their QR
+//! codes, and a connection the server closes is replaced.
 
 use std::net::IpAddr;
 use std::ops::ControlFlow;
@@ -127,6 +124,27 @@ fn a_closed_connection_is_replaced<T: HttpTransport>() {
     assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
     assert_eq!(both(), [true, true], "{}", T::NAME);
     assert_eq!(sim.connections_accepted(), 3, "{}", T::NAME);
+}
+
+/// 40 threads start an order each, every answer held 100 ms, through 3 connections of one
+/// blocking client: all are answered, over 3 connections.
+#[test]
+fn blocking_requests_beyond_the_limit_wait_for_a_connection() {
+    let sim = Sim::start();
+    sim.add_fault(FaultRule::new(Fault::Delay(Duration::from_millis(100))).on(Endpoint::Auth));
+    let client = bankid_blocking::Client::new(sim.config().with_max_connections(3)).expect("client");
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..40 {
+            scope.spawn(|| {
+                if client.authenticate(&AuthRequest::new(ip())).is_ok() {
+                    answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    assert_eq!(answered.into_inner(), 40);
+    assert_eq!(sim.connections_accepted(), 3);
 }
 
 macro_rules! for_each_async_transport {
