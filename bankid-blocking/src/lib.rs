@@ -109,15 +109,14 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 use bankid_core::{
-    Config, Error, Event, Identity, IdentityError, Input, InvalidInput, MAX_RESPONSE_BODY, Operation, Order, Output,
-    RequestId, TransportError, TransportErrorKind,
+    Config, Error, Event, Input, InvalidInput, MAX_RESPONSE_BODY, Operation, Order, Output, RequestId, TransportError,
+    TransportErrorKind,
 };
-use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{Connector as _, NextTimeout, RustlsConnector};
+use ureq::unversioned::transport::{Connector as _, NextTimeout};
 
-mod coalesce;
 mod tcp;
+mod tls;
 
 /// A blocking BankID client with its own connection pool. Clones share the pool.
 #[derive(Clone)]
@@ -170,15 +169,8 @@ impl Client {
     /// the identity were checked when they were loaded.
     ///
     /// # Errors
-    /// [`Error::Identity`] when ureq cannot take the identity's key.
+    /// [`Error::Identity`] when rustls refuses the roots or the identity.
     pub fn new(config: Config) -> Result<Self, Error> {
-        let roots = config.roots().certificates().iter().map(|root| Certificate::from_der(root).to_owned());
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .root_certs(RootCerts::from(roots))
-            .client_cert(config.identity().map(client_cert).transpose()?)
-            .build();
         let agent_config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -187,14 +179,11 @@ impl Client {
             .timeout_global(Some(config.request_timeout()))
             .max_idle_connections(config.max_connections())
             .max_idle_connections_per_host(config.max_connections())
-            .tls_config(tls)
             .build();
-        // ureq's rustls connector between a TCP transport that does less per request than ureq's
-        // (see `tcp`: one send per request, one liveness check, socket timeouts set only when
-        // they must change) and a layer that hands a request to TLS at once (see `coalesce`: one
-        // TLS record); no proxy connectors.
-        let connector =
-            ().chain(tcp::TcpConnector).chain(RustlsConnector::default()).chain(coalesce::CoalesceConnector);
+        // One connector: TCP and TLS of this crate's own, with the core's TLS configuration (see
+        // `tls`: a request is one TLS record in one send; `tcp`: one liveness check, socket
+        // timeouts set only when they must change); no proxy connectors, no ureq TLS.
+        let connector = ().chain(tls::TlsConnector::new(config.rustls_client_config()?));
         let resolver = IpLiteralResolver::new(config.base_url());
         let agent = ureq::Agent::with_parts(agent_config, connector, resolver);
         let host = host_header(config.base_url());
@@ -368,15 +357,6 @@ impl Resolver for IpLiteralResolver {
             }),
         }
     }
-}
-
-/// The identity as ureq wants it: its chain, and its key in the PEM form the core makes.
-fn client_cert(identity: &Identity) -> Result<ClientCert, Error> {
-    let chain: Vec<_> =
-        identity.certificate_chain().iter().map(|cert| Certificate::from_der(cert).to_owned()).collect();
-    let pem = identity.private_key_pem()?;
-    let key = PrivateKey::from_pem(pem.as_bytes()).map_err(|e| IdentityError::UnsupportedKey(e.to_string()))?;
-    Ok(ClientCert::new_with_certs(&chain, key))
 }
 
 fn transport_error(error: ureq::Error) -> TransportError {
