@@ -1,4 +1,4 @@
-//! A blocking client for the Swedish BankID Relying Party API v6, on [ureq] 3.
+//! A blocking client for the Swedish BankID Relying Party API v6, on [ureq] 3 and [rustls].
 //!
 //! This crate moves bytes and sleeps; everything else - building requests, reading responses,
 //! when to collect, what to retry, the QR code, the user messages - is [`bankid_core`]'s. Its
@@ -39,7 +39,8 @@
 //!
 //! # What the transport does
 //! - Trusts only the configured roots (never webpki or system roots), speaks TLS 1.2 and 1.3
-//!   with *ring* as the explicit crypto provider, and always presents the configured identity.
+//!   with *ring* as the explicit crypto provider, and always presents the configured identity:
+//!   the core's [`Config::rustls_client_config`], as in `bankid-reqwest` and `bankid-hyper`.
 //! - Never follows redirects and hands every response to the core whatever its status (ureq's
 //!   `http_status_as_error` is off), reading at most [`bankid_core::MAX_RESPONSE_BODY`] bytes.
 //! - Applies [`Config::request_timeout`] to each request as a whole (connect, send, receive):
@@ -47,11 +48,15 @@
 //!   the server stalls or trickles. Keeps connections alive (one TLS handshake for a whole
 //!   order), ignores proxy environment variables and has no proxy support (like the other two
 //!   transports).
-//! - Does little per request on a pooled connection: ureq's own rustls connector over a TCP
-//!   transport of this crate's that sends a request as one TLS record in one `send`, checks a
-//!   pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`, and sets the socket's timeouts
-//!   only when they must change (three system calls a request: the send, the read of the
-//!   answer, the check).
+//! - Does little per request on a pooled connection: TCP and TLS of this crate's own, straight
+//!   over a [`rustls::ClientConnection`] with the core's [`Config::rustls_client_config`] (the
+//!   TLS configuration the async transports use), that sends a request as one TLS record in one
+//!   `send`, checks a pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`, and sets the
+//!   socket's timeouts only when they must change (three system calls a request: the send, the
+//!   read of the answer, the check).
+//! - Takes only the server's `close_notify` for a clean end of a connection: a body cut short
+//!   by an end of the TCP stream without it (or by a reset) is an I/O error, even a body that
+//!   ends with the connection.
 //! - Reports failures as [`bankid_core::TransportError`] with a kind (timeout, connect, TLS,
 //!   I/O, body too large); no ureq type appears in this crate's API.
 //! - Opens at most [`Config::max_connections`] connections: at most that many requests are in
@@ -263,7 +268,7 @@ impl Client {
         })
     }
 
-    /// The only code that is ureq's: one request out, one response back.
+    /// The only code that calls ureq: one request out, one response back.
     fn execute(&self, mut request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
         // Held until the answer has been read: its connection is back in the pool by then.
         let _turn = self.turns.take();

@@ -17,8 +17,9 @@
 //!   second.
 //! - **How a connection ends.** The server's `close_notify` ends the stream (ureq then decides
 //!   whether the answer was whole: a body shorter than its `Content-Length` is an error); an end
-//!   of the TCP stream without it is an I/O error ([`io::ErrorKind::UnexpectedEof`]), so a
-//!   truncated body never reads as complete. TLS failures (a certificate not trusted, an alert
+//!   of the TCP stream without it, or a reset, is an I/O error of a kind ureq does not take for
+//!   the end of a body (see [`unclean_end`]), so that a cut body never reads as whole, even one
+//!   that ends with the connection. TLS failures (a certificate not trusted, an alert
 //!   from the server such as a refused client certificate) are `rustls` errors, which the client
 //!   reports as TLS errors; the alert rustls owes the server on such a failure is sent if the
 //!   socket takes it.
@@ -189,6 +190,38 @@ impl Transport for TlsTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.read_plaintext(timeout).map_err(unclean_end)
+    }
+
+    /// Usable when nothing is kept or buffered, rustls holds no plaintext and has seen no end,
+    /// and the peer has sent nothing (no stray bytes, no TLS alert, no end of stream).
+    fn is_open(&mut self) -> bool {
+        if self.buffers.pending > 0
+            || !self.buffers.input.input().is_empty()
+            || !self.received.is_empty()
+            || self.tls.wants_write()
+            || !matches!(self.tls.reader().into_first_chunk(), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+        {
+            return false;
+        }
+        let now = Instant::now();
+        if self.checked_open.is_some_and(|at| now.duration_since(at) < CHECK_FRESH) {
+            return true;
+        }
+        let open = self.tcp.is_quiet();
+        self.checked_open = open.then_some(now);
+        open
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
+impl TlsTransport {
+    /// [`Transport::await_input`]: sends what is kept, then reads until there is plaintext (or
+    /// the server's `close_notify`: false).
+    fn read_plaintext(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.checked_open = None;
         let timeout = timeout.for_read();
         if timeout.after.is_zero() {
@@ -227,29 +260,38 @@ impl Transport for TlsTransport {
             left = deadline.left()?;
         }
     }
+}
 
-    /// Usable when nothing is kept or buffered, rustls holds no plaintext and has seen no end,
-    /// and the peer has sent nothing (no stray bytes, no TLS alert, no end of stream).
-    fn is_open(&mut self) -> bool {
-        if self.buffers.pending > 0
-            || !self.buffers.input.input().is_empty()
-            || !self.received.is_empty()
-            || self.tls.wants_write()
-            || !matches!(self.tls.reader().into_first_chunk(), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+/// An end of the connection other than the server's `close_notify` (the TCP stream's end, a
+/// reset) as an error that ureq takes for one: ureq takes those kinds for the end of a body that
+/// ends with the connection, which would let a cut connection pass for a whole answer.
+fn unclean_end(error: ureq::Error) -> ureq::Error {
+    match error {
+        ureq::Error::Io(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ) =>
         {
-            return false;
+            ureq::Error::Io(io::Error::other(UncleanEnd(error)))
         }
-        let now = Instant::now();
-        if self.checked_open.is_some_and(|at| now.duration_since(at) < CHECK_FRESH) {
-            return true;
-        }
-        let open = self.tcp.is_quiet();
-        self.checked_open = open.then_some(now);
-        open
+        other => other,
     }
+}
 
-    fn is_tls(&self) -> bool {
-        true
+/// The connection ended without the server's `close_notify`: what was read may be cut short.
+#[derive(Debug)]
+struct UncleanEnd(io::Error);
+
+impl fmt::Display for UncleanEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connection ended without the server's close_notify")
+    }
+}
+
+impl std::error::Error for UncleanEnd {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 
