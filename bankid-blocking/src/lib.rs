@@ -137,18 +137,32 @@ pub struct Client {
 /// out and gives it back once its answer is read (and its connection back in ureq's pool).
 #[derive(Debug)]
 struct Turns {
-    free: Mutex<usize>,
+    state: Mutex<TurnState>,
     freed: Condvar,
 }
 
+/// The turns free, and the requests waiting for one: a turn given back wakes a waiting request
+/// only when there is one (waking costs a system call even when nobody waits).
+#[derive(Debug)]
+struct TurnState {
+    free: usize,
+    waiting: usize,
+}
+
 impl Turns {
+    fn new(turns: usize) -> Self {
+        Self { state: Mutex::new(TurnState { free: turns, waiting: 0 }), freed: Condvar::new() }
+    }
+
     /// Blocks until a turn is free, and takes it.
     fn take(&self) -> Turn<'_> {
-        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while state.free == 0 {
+            state.waiting += 1;
+            state = self.freed.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state.waiting -= 1;
         }
-        *free -= 1;
+        state.free -= 1;
         Turn(self)
     }
 }
@@ -158,8 +172,13 @@ struct Turn<'a>(&'a Turns);
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        *self.0.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-        self.0.freed.notify_one();
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.free += 1;
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.0.freed.notify_one();
+        }
     }
 }
 
@@ -192,7 +211,7 @@ impl Client {
         let resolver = IpLiteralResolver::new(config.base_url());
         let agent = ureq::Agent::with_parts(agent_config, connector, resolver);
         let host = host_header(config.base_url());
-        let turns = Arc::new(Turns { free: Mutex::new(config.max_connections()), freed: Condvar::new() });
+        let turns = Arc::new(Turns::new(config.max_connections()));
         Ok(Self { agent, config: Arc::new(config), host, turns })
     }
 
