@@ -34,6 +34,11 @@ struct Pki {
 
 impl Pki {
     fn generate() -> Self {
+        Self::generate_with(rustls::DEFAULT_VERSIONS)
+    }
+
+    /// A server speaking only the TLS versions `versions`.
+    fn generate_with(versions: &[&'static rustls::SupportedProtocolVersion]) -> Self {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -41,7 +46,7 @@ impl Pki {
         let key = KeyPair::generate().unwrap();
         let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&key, &ca, &ca_key).unwrap();
         let server = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .unwrap()
             .with_no_client_auth()
             .with_single_cert(
@@ -206,6 +211,39 @@ fn an_untrusted_server_certificate_is_a_tls_error_and_nothing_is_sent() {
     // The same server with its root trusted answers.
     collect(&client(&server, &Pki::shared().ca_pem)).unwrap();
     assert_eq!(served.load(Ordering::SeqCst), 1);
+}
+
+/// A server that speaks only TLS 1.2 (whose handshake ends with the server's `Finished`) and
+/// ends each connection with `close_notify` behind its second answer: requests go out and answers
+/// come back, two on each connection, and the second connection resumes the first's session.
+#[test]
+fn tls_1_2_works() {
+    let pki = Pki::generate_with(&[&rustls::version::TLS12]);
+    let resumed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kinds = resumed.clone();
+    let server = Server::start(&pki, move |connection| {
+        for answer in 0..2 {
+            if connection.read_request().is_none() || connection.queue_answer(None).is_err() {
+                return;
+            }
+            if answer == 1 {
+                // In the same write as the last answer, so that no request crosses it.
+                connection.queue_close_notify();
+            }
+            if connection.flush().is_err() {
+                return;
+            }
+        }
+        kinds.lock().unwrap().push(connection.tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed));
+        thread::sleep(Duration::from_secs(5));
+    });
+    let client = client(&server, &pki.ca_pem);
+    for _ in 0..4 {
+        collect(&client).unwrap();
+    }
+    assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+    thread::sleep(Duration::from_millis(50));
+    assert_eq!(*resumed.lock().unwrap(), [false, true]);
 }
 
 /// A body cut short by the end of the TCP stream, without `close_notify`: an I/O error.
