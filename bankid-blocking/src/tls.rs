@@ -228,12 +228,14 @@ impl TlsTransport {
             return Err(ureq::Error::Timeout(timeout.reason));
         }
         let deadline = Deadline::new(timeout);
-        // The first call gets all of ureq's time left; the clock is read again only after a call.
+        // The first call gets all of ureq's time left; the clock is read again only after a call,
+        // and only when another one follows.
         let mut left = deadline.after();
         if self.buffers.pending > 0 || self.tls.wants_write() {
             self.flush(left, deadline)?;
             left = deadline.left()?;
         }
+        let mut left_is_current = true;
         loop {
             let room = self.buffers.input.input_append_buf();
             if room.is_empty() {
@@ -251,13 +253,16 @@ impl TlsTransport {
                 // The TCP stream ended without `close_notify`.
                 Err(error) => return Err(error.into()),
             }
+            if !left_is_current {
+                left = deadline.left()?;
+            }
             // The stream's end is seen by rustls, whose reader then tells how it ended.
             self.receive(left, deadline)?;
+            left_is_current = false;
             // rustls may owe the server a message (a key update).
             if self.tls.wants_write() {
                 self.tcp.write_tls(&mut self.tls, deadline.left()?, deadline)?;
             }
-            left = deadline.left()?;
         }
     }
 }
