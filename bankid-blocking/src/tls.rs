@@ -8,8 +8,9 @@
 //!   out with it (one `writev`). ureq waits for input only once the whole request is out (or,
 //!   when a request asks for `100-continue`, the head, which then goes out); a full buffer goes
 //!   out at once.
-//! - **One read per answer.** The socket is read into a buffer of its own (up to 32 KiB at once),
-//!   which rustls takes its records from; the plaintext goes straight into ureq's input buffer.
+//! - **One read per answer** (of up to 32 KiB, as it arrives). The socket is read into a buffer
+//!   of its own, which rustls takes its records from; the plaintext goes straight into ureq's
+//!   input buffer.
 //! - **One liveness check.** A pooled connection is usable when nothing is kept or buffered,
 //!   rustls has neither plaintext nor a `close_notify` waiting, and the peer has sent nothing
 //!   (see `tcp`). ureq checks a connection when it returns to the pool and again when it is
