@@ -123,7 +123,7 @@ impl<T: HttpTransport> Client<T> {
     fn transport_execute(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send + '_ {
+    ) -> Pin<Box<impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send + '_>> {
         Box::pin(self.transport.execute(request))
     }
 
@@ -194,7 +194,7 @@ impl<T: HttpTransport> Client<T> {
                     }
                     // A new request replaces (drops) one the order abandoned.
                     Output::Send { id, request, abandonable, .. } => {
-                        in_flight = Some((id, abandonable, Box::pin(self.transport.execute(request)), permit.take()));
+                        in_flight = Some((id, abandonable, self.transport_execute(request), permit.take()));
                         continue;
                     }
                     Output::Wait(until) => until,

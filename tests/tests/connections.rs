@@ -20,6 +20,18 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
 
+/// `n` start requests at once, each on a task of its own; how many were answered.
+fn start_orders_at_once<T: HttpTransport>(client: &Client<T>, n: usize) -> usize {
+    runtime().block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let client = client.clone();
+            tasks.spawn(async move { client.authenticate(&AuthRequest::new(ip())).await });
+        }
+        tasks.join_all().await.into_iter().filter(Result::is_ok).count()
+    })
+}
+
 /// 40 start requests at once, each held 100 ms by the server, through 3 connections: all are
 /// answered, and the server sees 3 connections.
 fn requests_beyond_the_limit_wait_for_a_connection<T: HttpTransport>() {
@@ -27,34 +39,20 @@ fn requests_beyond_the_limit_wait_for_a_connection<T: HttpTransport>() {
     sim.add_fault(FaultRule::new(Fault::Delay(Duration::from_millis(100))).on(Endpoint::Auth));
     let client = Client::<T>::new(sim.config().with_max_connections(3)).expect("client");
     let started = Instant::now();
-    let answered = runtime().block_on(async {
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..40 {
-            let client = client.clone();
-            tasks.spawn(async move { client.authenticate(&AuthRequest::new(ip())).await });
-        }
-        tasks.join_all().await.into_iter().filter(Result::is_ok).count()
-    });
+    let answered = start_orders_at_once(&client, 40);
     assert_eq!(answered, 40);
     assert_eq!(sim.connections_accepted(), 3, "{}", T::NAME);
     // 40 answers of 100 ms each, 3 at a time: at least 14 rounds.
     assert!(started.elapsed() >= Duration::from_millis(1_300), "{:?}", started.elapsed());
 }
 
-/// 1,000 start requests at once through 2 connections, answered at once: a connection goes
+/// 5,000 start requests at once through 2 connections, answered at once: a connection goes
 /// back to the client's pool just as the next request wants one, again and again, and the
 /// client must never open a third.
 fn busy_connections_are_reused_not_added<T: HttpTransport>() {
     let sim = Sim::start();
     let client = Client::<T>::new(sim.config().with_max_connections(2)).expect("client");
-    let answered = runtime().block_on(async {
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..5_000 {
-            let client = client.clone();
-            tasks.spawn(async move { client.authenticate(&AuthRequest::new(ip())).await });
-        }
-        tasks.join_all().await.into_iter().filter(Result::is_ok).count()
-    });
+    let answered = start_orders_at_once(&client, 5_000);
     assert_eq!(answered, 5_000);
     assert_eq!(sim.connections_accepted(), 2, "{}", T::NAME);
 }
